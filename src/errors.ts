@@ -1,0 +1,90 @@
+/**
+ * The one error type of mirrorauth. Every failure that a user can act on is a
+ * MirrorauthError with a stable code; `exitCodeFor` is the only place that turns
+ * a code into a process exit code (see docs/architecture.md, "Exit codes").
+ */
+export type ErrorCode =
+  /** Bad command-line usage: unknown flag, missing argument, conflicting options. */
+  | 'USAGE'
+  /** The image reference cannot be parsed. */
+  | 'INVALID_REFERENCE'
+  /** `--containerd VERSION` is not a version. */
+  | 'INVALID_VERSION'
+  /** A configuration file (containerd config.toml, config.json, store) is malformed. */
+  | 'CONFIG_INVALID'
+  /** A file could not be read or written for a reason other than bad content. */
+  | 'IO'
+  /** Resolution finished but containerd would fail (an `error` diagnostic). */
+  | 'RESOLUTION_FAILED'
+  /** A bug: an invariant of mirrorauth itself was broken. */
+  | 'INTERNAL';
+
+/** Exit codes, documented in docs/architecture.md and README.md. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  CONFIG: 3,
+  INTERNAL: 70,
+} as const;
+
+export interface ErrorDetails {
+  /** What the user can do about it; printed after the message. */
+  hint?: string;
+  /** The file the problem is in, when there is one. */
+  file?: string;
+  /** 1-based line in `file`, when known. */
+  line?: number;
+  cause?: unknown;
+}
+
+/** MirrorauthError carries a stable code plus optional file/line/hint. */
+export class MirrorauthError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'MirrorauthError';
+    this.code = code;
+    this.hint = details.hint;
+    this.file = details.file;
+    this.line = details.line;
+  }
+}
+
+/** isMirrorauthError narrows unknown values thrown across module boundaries. */
+export function isMirrorauthError(e: unknown): e is MirrorauthError {
+  return e instanceof MirrorauthError;
+}
+
+/** exitCodeFor maps an error code to the documented process exit code. */
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+    case 'INVALID_REFERENCE':
+    case 'INVALID_VERSION':
+      return EXIT.USAGE;
+    case 'CONFIG_INVALID':
+    case 'IO':
+      return EXIT.CONFIG;
+    case 'RESOLUTION_FAILED':
+      return EXIT.FAILURE;
+    case 'INTERNAL':
+      return EXIT.INTERNAL;
+    default: {
+      const never: never = code;
+      return never;
+    }
+  }
+}
+
+/** errnoCode returns the `code` of a Node system error (ENOENT, EACCES …), if any. */
+export function errnoCode(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+    return (e as { code: string }).code;
+  }
+  return undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * Which certs.d roots to read: explicit --hosts-dir roots, the `config_path`
+ * of a containerd config.toml (CRI), or nerdctl's defaults.
+ */
+import { MirrorauthError, errnoCode } from '../errors.js';
+import type { System } from '../system/system.js';
+import { diagnostic } from './diagnostics.js';
+import { isTable, parseToml, type TomlTable, type TomlValue } from './toml.js';
+import type { Diagnostic } from './types.js';
+
+/** defaultRoots are nerdctl's default hosts directories (root and rootless). */
+export function defaultRoots(sys: System): string[] {
+  if (sys.uid === 0 || sys.uid === undefined) return ['/etc/containerd/certs.d', '/etc/docker/certs.d'];
+  const xdg = sys.env.XDG_CONFIG_HOME || `${sys.homedir()}/.config`;
+  return [`${xdg}/containerd/certs.d`, `${xdg}/docker/certs.d`];
+}
+
+/** The CRI registry sections of containerd config versions 1, 2 and 3, with the containerd that reads each. */
+const CRI_REGISTRY_PATHS: Array<{ path: string[]; config: string }> = [
+  { path: ['plugins', 'io.containerd.cri.v1.images', 'registry'], config: 'version 3 (containerd 2.x)' },
+  { path: ['plugins', 'io.containerd.grpc.v1.cri', 'registry'], config: 'version 2 (containerd 1.x)' },
+  { path: ['plugins', 'cri', 'registry'], config: 'version 1' },
+];
+
+function dig(table: TomlTable, path: string[]): TomlValue | undefined {
+  let cur: TomlValue | undefined = table;
+  for (const p of path) {
+    if (!isTable(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+export interface ConfigRoots {
+  roots: string[];
+  diagnostics: Diagnostic[];
+}
+
+/** rootsFromContainerdConfig parses a containerd config.toml and splits its CRI `config_path` (R8). */
+export function rootsFromContainerdConfigText(text: string, file: string): ConfigRoots {
+  const parsed = parseToml(text);
+  if (!parsed.ok) {
+    throw new MirrorauthError('CONFIG_INVALID', `${file}${parsed.line ? `:${parsed.line}` : ''}: ${parsed.message}`, {
+      file,
+      ...(parsed.line !== null ? { line: parsed.line } : {}),
+      hint: 'fix the TOML syntax of the containerd config (containerd itself would not start with it)',
+    });
+  }
+  const diagnostics: Diagnostic[] = [];
+  for (const section of CRI_REGISTRY_PATHS) {
+    const registry = dig(parsed.doc.data, section.path);
+    if (!isTable(registry)) continue;
+    const line = parsed.doc.outline.find((e) => e.path.join('.') === [...section.path, 'config_path'].join('.'))?.line ?? null;
+    if (isTable(registry.mirrors) && Object.keys(registry.mirrors).length > 0) {
+      diagnostics.push(
+        diagnostic('CONTAINERD_CONFIG_MIRRORS_IGNORED', {
+          message: 'the deprecated registry.mirrors section is not modelled by mirrorauth; only config_path hosts directories are',
+          file,
+          fix: 'move the mirrors into hosts.toml files under config_path',
+          rule: 'R8',
+        }),
+      );
+    }
+    const value = registry.config_path;
+    if (typeof value !== 'string' || value === '') {
+      diagnostics.push(
+        diagnostic('CONTAINERD_CONFIG_NO_CONFIG_PATH', {
+          message: `[${section.path.join('.')}] sets no config_path: CRI reads no hosts directory at all`,
+          file,
+          line,
+          fix: `set config_path = "/etc/containerd/certs.d" in [${section.path.map((p) => (p.includes('.') ? JSON.stringify(p) : p)).join('.')}]`,
+          rule: 'R8',
+        }),
+      );
+      return { roots: [], diagnostics };
+    }
+    return { roots: value.split(':').filter((r) => r !== ''), diagnostics };
+  }
+  diagnostics.push(
+    diagnostic('CONTAINERD_CONFIG_NO_CONFIG_PATH', {
+      message: 'no CRI registry section with config_path found: CRI reads no hosts directory at all',
+      file,
+      fix: 'add [plugins."io.containerd.cri.v1.images".registry] (containerd 2.x) or [plugins."io.containerd.grpc.v1.cri".registry] (1.x) with config_path = "/etc/containerd/certs.d"',
+      rule: 'R8',
+    }),
+  );
+  return { roots: [], diagnostics };
+}
+
+/** rootsFromContainerdConfig reads the file, then parses it. */
+export async function rootsFromContainerdConfig(sys: System, file: string): Promise<ConfigRoots> {
+  let text: string;
+  try {
+    text = await sys.fs.readText(file);
+  } catch (e) {
+    throw new MirrorauthError('IO', `cannot read containerd config ${file}: ${errnoCode(e) ?? (e as Error).message}`, {
+      file,
+      hint: 'give the path of containerd\'s config.toml (usually /etc/containerd/config.toml)',
+      cause: e,
+    });
+  }
+  return rootsFromContainerdConfigText(text, file);
+}

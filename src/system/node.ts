@@ -1,0 +1,114 @@
+/**
+ * nodeSystem builds the real System. This is the only module that touches
+ * process.*, node:fs, node:os and node:child_process (checked by
+ * test/architecture.test.ts).
+ */
+import { spawn as nodeSpawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import type { Stats } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
+
+function toStat(s: Stats): FileStat {
+  return {
+    isFile: s.isFile(),
+    isDirectory: s.isDirectory(),
+    isSymbolicLink: s.isSymbolicLink(),
+    size: s.size,
+    mode: s.mode,
+    mtimeMs: s.mtimeMs,
+  };
+}
+
+const nodeFs: FileSystem = {
+  readFile: async (p) => new Uint8Array(await fsp.readFile(p)),
+  readText: (p) => fsp.readFile(p, 'utf8'),
+  stat: async (p) => toStat(await fsp.stat(p)),
+  lstat: async (p) => toStat(await fsp.lstat(p)),
+  readdir: async (p) => {
+    const entries = await fsp.readdir(p, { withFileTypes: true });
+    const out: DirEntry[] = entries.map((e) => ({ name: e.name, isFile: e.isFile(), isDirectory: e.isDirectory() }));
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out;
+  },
+  writeFile: (p, data, options) => fsp.writeFile(p, data, options),
+  mkdir: async (p, options) => {
+    await fsp.mkdir(p, options);
+  },
+  rename: (a, b) => fsp.rename(a, b),
+  unlink: (p) => fsp.unlink(p),
+  chmod: (p, mode) => fsp.chmod(p, mode),
+  realpath: (p) => fsp.realpath(p),
+  rm: (p, options) => fsp.rm(p, options),
+};
+
+function outputStream(stream: NodeJS.WriteStream): OutputStream {
+  return {
+    isTTY: stream.isTTY === true,
+    columns: stream.isTTY === true ? stream.columns : undefined,
+    write: (text) => {
+      stream.write(text);
+    },
+  };
+}
+
+function spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
+  return new Promise((resolve) => {
+    const child = nodeSpawn(command, args, {
+      env: (options.env ?? process.env) as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let settled = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const finish = (code: number | null, signal: string | null, err?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      resolve({ code: err ? 127 : code, signal, stdout, stderr: err ? `${stderr}${err.message}` : stderr, timedOut });
+    };
+    child.on('error', (err) => finish(null, null, err));
+    child.on('close', (code, signal) => finish(code, signal));
+    child.stdin.on('error', () => {
+      /* the child may exit before reading its input */
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** nodeSystem returns the System backed by the running Node process. */
+export function nodeSystem(): System {
+  return {
+    env: process.env,
+    platform: process.platform,
+    uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
+    homedir: () => os.homedir(),
+    cwd: () => process.cwd(),
+    now: () => Date.now(),
+    monotonic: () => performance.now(),
+    fs: nodeFs,
+    fetch: (...args) => globalThis.fetch(...args),
+    spawn,
+    stdin: {
+      isTTY: process.stdin.isTTY === true,
+      readAll: async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      },
+    },
+    stdout: outputStream(process.stdout),
+    stderr: outputStream(process.stderr),
+  };
+}

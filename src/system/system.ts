@@ -1,0 +1,86 @@
+/**
+ * System is the world as mirrorauth sees it: environment, files, clock, network,
+ * child processes and standard streams. Every edge function receives it as a
+ * parameter; only system/node.ts builds the real one, and tests build fakes.
+ */
+export interface FileStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+}
+
+export interface DirEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+/**
+ * FileSystem is the subset of node:fs/promises mirrorauth uses. Failures are
+ * Node system errors (with `code` such as ENOENT), so callers can branch on
+ * them with errnoCode().
+ */
+export interface FileSystem {
+  readFile(path: string): Promise<Uint8Array>;
+  readText(path: string): Promise<string>;
+  stat(path: string): Promise<FileStat>;
+  lstat(path: string): Promise<FileStat>;
+  /** Entries sorted by name, as Go's os.ReadDir returns them. */
+  readdir(path: string): Promise<DirEntry[]>;
+  writeFile(path: string, data: string | Uint8Array, options?: { mode?: number; flag?: string }): Promise<void>;
+  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  realpath(path: string): Promise<string>;
+  rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
+}
+
+export interface SpawnOptions {
+  input?: string;
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+export interface SpawnResult {
+  /** Exit code, or null when the process was killed by a signal. */
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface OutputStream {
+  isTTY: boolean;
+  columns: number | undefined;
+  write(text: string): void;
+}
+
+export interface InputStream {
+  isTTY: boolean;
+  /** Reads standard input to its end. */
+  readAll(): Promise<string>;
+}
+
+export interface System {
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+  /** Effective uid, or undefined where the platform has none. */
+  uid: number | undefined;
+  homedir(): string;
+  cwd(): string;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Monotonic milliseconds, for measuring durations. */
+  monotonic(): number;
+  fs: FileSystem;
+  fetch: typeof globalThis.fetch;
+  spawn(command: string, args: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
+  stdin: InputStream;
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
