@@ -41,6 +41,7 @@ export function hostsJson(r: Resolution, extraDiagnostics: Diagnostic[] = []): R
       namespace: h.namespace,
       requestUrl: h.requestUrl,
       credentialHost: h.credentialHost,
+      staticAuthorization: h.staticAuthorization,
       usedFor: h.usedFor,
       origin: h.origin,
       key: h.key,

@@ -146,7 +146,7 @@ export async function loadHostDir(sys: System, dir: string, version: ContainerdV
         file,
         fatal: true,
         diagnostics: [
-          diagnostic('HOSTS_TOML_UNREADABLE', {
+          diagnostic('HOSTS_FILE_UNREADABLE', {
             message: `cannot read ${file}: ${(e as Error).message}; containerd fails every pull of this registry`,
             file,
             fix: errnoCode(e) === 'ENOTDIR' ? `${dir} is a file, not a directory: move it away` : 'make the file readable by containerd',
@@ -160,7 +160,7 @@ export async function loadHostDir(sys: System, dir: string, version: ContainerdV
     const diagnostics: Diagnostic[] = [];
     if (text !== null) {
       diagnostics.push(
-        diagnostic('HOSTS_TOML_EMPTY', {
+        diagnostic('HOSTS_FILE_EMPTY', {
           message: `${file} is empty: containerd treats the directory as Docker's certificate layout`,
           file,
           fix: 'remove the empty file or give it [host."…"] entries',

@@ -38,6 +38,8 @@ export interface ResolvedHost extends RegistryHost {
   requestUrl: string | null;
   /** The string containerd passes to its credential lookup for this host, or null. */
   credentialHost: string | null;
+  /** hosts.toml sends a fixed Authorization header: containerd asks for credentials only if the host rejects it. */
+  staticAuthorization: boolean;
   /** Why no request can reach this host (R17), or null. */
   unusable: string | null;
   usedFor: { resolveByTag: boolean; pullByDigest: boolean; push: boolean; fetchBlob: boolean };
@@ -125,6 +127,17 @@ function hostDiagnostics(hosts: RegistryHost[], entries: HostConfig[] | null, ve
           line: h.line,
           fix: trap ? `write it as "https://${h.key}"` : 'write the host as https://HOST[:PORT][/PATH]',
           rule: 'R17',
+        }),
+      );
+    }
+    if (h.header.some(([name]) => name.toLowerCase() === 'authorization')) {
+      out.push(
+        diagnostic('HOSTS_STATIC_AUTHORIZATION', {
+          message: `hosts.toml sends a fixed Authorization header to ${h.host}; containerd looks up credentials for it only if the host rejects that header, and the secret sits in plain text in the file`,
+          file: h.file,
+          line: h.line,
+          fix: `store the credential with \`mirrorauth login ${h.host}\` and remove the header`,
+          rule: 'R32',
         }),
       );
     }
@@ -232,6 +245,7 @@ export async function resolveHosts(sys: System, opts: ResolveOptions): Promise<R
     const unusable = unusableReason(h);
     const ns = plan.carriesNs ? namespaceFor(h.host, ref.registry) : null;
     const contacted = (used[index] ?? false) && unusable === null;
+    const staticAuth = h.header.some(([name]) => name.toLowerCase() === 'authorization');
     return {
       ...h,
       index,
@@ -239,7 +253,8 @@ export async function resolveHosts(sys: System, opts: ResolveOptions): Promise<R
       namespace: ns,
       used: used[index] ?? false,
       requestUrl: contacted ? requestUrl(h, ref.repository, plan.parts, ns) : null,
-      credentialHost: contacted ? h.host : null,
+      credentialHost: contacted && !staticAuth ? h.host : null,
+      staticAuthorization: staticAuth,
       unusable,
       usedFor: {
         resolveByTag: byTag[index] ?? false,

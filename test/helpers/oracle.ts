@@ -161,7 +161,9 @@ export function compareWithOracle(c: OracleCase, ourJson: string): string[] {
     const our = ours.hosts[i] as OurHost;
     eq(`host ${i} capabilities`, h.capabilities, our.capabilities);
     const want = firstRequest.get(i) ?? null;
-    if (want !== null || !(stoppedEarly && i > lastContacted)) eq(`host ${i} first request URL`, want, our.requestUrl);
+    // a push of a digest-only reference sends the pushed manifest's digest, which the oracle picks itself
+    const object = (u: string | null) => (c.op === 'push' && !/:[^/]+$/.test((c.reference.split('@')[0] ?? '').split('/').pop() ?? '') ? u?.replace(/manifests\/sha256:[0-9a-f]{64}/, 'manifests/<pushed digest>') ?? null : u);
+    if (want !== null || !(stoppedEarly && i > lastContacted)) eq(`host ${i} first request URL`, object(want), object(our.requestUrl));
     eq(`host ${i} skip_verify`, h.tls.insecure_skip_verify, our.tls.skipVerify === true);
     eq(`host ${i} custom CAs`, h.tls.custom_root_cas, our.tls.caCerts.length > 0);
     eq(`host ${i} client certificates`, h.tls.client_certificates, our.tls.clientCerts.length);
