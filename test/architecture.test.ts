@@ -1,0 +1,58 @@
+/**
+ * Import-direction rules of docs/architecture.md, checked by scanning src/.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = path.resolve(import.meta.dirname, '../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+}
+
+const modules = files(src).map((f) => {
+  const text = readFileSync(f, 'utf8');
+  const rel = path.relative(src, f);
+  const imports = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => {
+    const spec = (m[1] ?? m[2]) as string;
+    return spec.startsWith('.') ? path.relative(src, path.resolve(path.dirname(f), spec)).replace(/\.js$/, '.ts') : spec;
+  });
+  return { rel, text, imports };
+});
+
+describe('architecture', () => {
+  it('finds the modules', () => {
+    expect(modules.length).toBeGreaterThan(10);
+  });
+
+  it('reference/ depends only on errors.ts', () => {
+    for (const m of modules.filter((x) => x.rel.startsWith('reference/'))) {
+      expect(m.imports.filter((i) => !i.startsWith('node:') && i !== 'errors.ts'), m.rel).toEqual([]);
+    }
+  });
+
+  it('hosts/ never imports cli/ (the core does not print)', () => {
+    for (const m of modules.filter((x) => x.rel.startsWith('hosts/'))) {
+      expect(m.imports.filter((i) => i.startsWith('cli/')), m.rel).toEqual([]);
+    }
+  });
+
+  it('only system/node.ts touches node:fs, node:os, node:child_process or process', () => {
+    for (const m of modules.filter((x) => x.rel !== 'system/node.ts' && x.rel !== 'bin.ts')) {
+      expect(m.imports.filter((i) => ['node:fs', 'node:fs/promises', 'node:os', 'node:child_process'].includes(i)), m.rel).toEqual([]);
+      expect(/\bprocess\.(env|argv|exit|stdout|stderr|stdin|cwd|platform|getuid)/.test(m.text), m.rel).toBe(false);
+    }
+  });
+
+  it('only bin.ts sets the exit code', () => {
+    for (const m of modules.filter((x) => x.rel !== 'bin.ts')) expect(m.text.includes('process.exitCode'), m.rel).toBe(false);
+  });
+
+  it('third-party libraries stay behind their one module', () => {
+    for (const m of modules) {
+      if (m.imports.includes('@iarna/toml')) expect(m.rel).toBe('hosts/toml.ts');
+      for (const lib of ['commander', 'chalk', 'cli-table3']) if (m.imports.includes(lib)) expect(m.rel.startsWith('cli/'), `${m.rel} imports ${lib}`).toBe(true);
+    }
+  });
+});
