@@ -27,7 +27,7 @@ export function styleFor(sys: System, stream: OutputStream): Style {
 export function table(style: Style, head: string[], rows: string[][]): string {
   const t = new Table({
     head: head.map((h) => style.c.bold(h)),
-    style: { head: [], border: [], compact: false },
+    style: { head: [], border: [], compact: true },
     wordWrap: false,
   });
   for (const r of rows) t.push(r);
