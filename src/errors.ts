@@ -16,6 +16,20 @@ export type ErrorCode =
   | 'IO'
   /** Resolution finished but containerd would fail (an `error` diagnostic). */
   | 'RESOLUTION_FAILED'
+  /** The registry refused the credentials (wrong user or password). */
+  | 'AUTH_FAILED'
+  /** The registry or its token server could not be reached or answered unexpectedly. */
+  | 'REGISTRY_ERROR'
+  /** A token realm failed the safety checks (other origin, downgrade, private address). */
+  | 'REALM_REJECTED'
+  /** A docker-credential helper failed for a reason other than "not found". */
+  | 'HELPER_FAILED'
+  /** The OS keychain cannot be reached (no D-Bus, no Secret Service). */
+  | 'KEYCHAIN_UNAVAILABLE'
+  /** The OS keychain is locked. */
+  | 'KEYCHAIN_LOCKED'
+  /** Nothing stored under the given address. */
+  | 'NOT_FOUND'
   /** A bug: an invariant of mirrorauth itself was broken. */
   | 'INTERNAL';
 
@@ -71,6 +85,13 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'IO':
       return EXIT.CONFIG;
     case 'RESOLUTION_FAILED':
+    case 'AUTH_FAILED':
+    case 'REGISTRY_ERROR':
+    case 'REALM_REJECTED':
+    case 'HELPER_FAILED':
+    case 'KEYCHAIN_UNAVAILABLE':
+    case 'KEYCHAIN_LOCKED':
+    case 'NOT_FOUND':
       return EXIT.FAILURE;
     case 'INTERNAL':
       return EXIT.INTERNAL;

@@ -40,6 +40,82 @@ function buildProgram(sys: System, ctx: Context): Command {
     ctx.exitCode = await hostsCommand(sys, ref, opts);
   });
 
+  const configOption = (cmd: Command) =>
+    cmd.option('--config <dir>', "Docker's config directory (default $DOCKER_CONFIG, else ~/.docker)");
+  const storeOption = () =>
+    new Option('--store <backend>', 'where a namespaced secret goes: auto (keychain, then credsStore helper, then file), keychain, helper or file').choices(['auto', 'keychain', 'helper', 'file']);
+
+  configOption(
+    addHostsOptions(
+      program
+        .command('login')
+        .description('verify credentials against the registry and store them (SERVER may be MIRROR?ns=REGISTRY)')
+        .argument('[server]', 'registry or mirror endpoint, e.g. ghcr.io or mirror.corp/v2/proxy?ns=docker.io (default Docker Hub)')
+        .option('--registry-namespace <registry>', 'store the credentials for SERVER as a mirror of this registry (ns=* for every upstream)')
+        .option('-u, --username <user>', 'user name')
+        .option('-p, --password <password>', 'password (insecure: use --password-stdin)')
+        .option('--password-stdin', 'read the password from standard input')
+        .addOption(storeOption())
+        .option('--insecure', 'allow plain http and unverified TLS for a non-loopback registry'),
+    ),
+  ).action(async (server: string | undefined, opts: Record<string, unknown>) => {
+    const { loginCommand } = await import('./commands/login.js');
+    ctx.exitCode = await loginCommand(sys, server, opts);
+  });
+
+  configOption(
+    program
+      .command('logout')
+      .description('remove stored credentials (same addressing as login)')
+      .argument('[server]', 'registry or MIRROR?ns=REGISTRY (default Docker Hub)')
+      .option('--registry-namespace <registry>', 'the upstream namespace of a mirror login'),
+  ).action(async (server: string | undefined, opts: Record<string, unknown>) => {
+    const { logoutCommand } = await import('./commands/logout.js');
+    ctx.exitCode = await logoutCommand(sys, server, opts);
+  });
+
+  configOption(program.command('list').description('list stored credentials: keys, user names and backends, never secrets').option('--json', 'print the documented JSON contract')).action(
+    async (opts: Record<string, unknown>) => {
+      const { listCommand } = await import('./commands/list.js');
+      ctx.exitCode = await listCommand(sys, opts);
+    },
+  );
+
+  configOption(
+    program
+      .command('lookup')
+      .description('show which credential one endpoint gets (for one upstream namespace), from where, and why')
+      .argument('<address>', 'HOST[:PORT][/PATH][?ns=REGISTRY]')
+      .option('--registry-namespace <registry>', 'the upstream namespace the endpoint serves')
+      .option('--json', 'print the documented JSON contract'),
+  ).action(async (address: string, opts: Record<string, unknown>) => {
+    const { lookupCommand } = await import('./commands/lookup.js');
+    ctx.exitCode = await lookupCommand(sys, address, opts);
+  });
+
+  configOption(
+    program
+      .command('import')
+      .description("copy nerdctl's experimental namespaced keys into mirrorauth's store (they are left in place)")
+      .argument('<source>', 'nerdctl')
+      .addOption(storeOption())
+      .option('--dry-run', 'only show what would be imported'),
+  ).action(async (source: string, opts: Record<string, unknown>) => {
+    const { importCommand } = await import('./commands/import.js');
+    ctx.exitCode = await importCommand(sys, source, opts);
+  });
+
+  configOption(
+    program
+      .command('trust')
+      .description("let a mirror receive its upstream registry's own Docker credentials when it has none of its own")
+      .argument('<address>', 'MIRROR[/PATH]?ns=REGISTRY')
+      .option('--remove', 'stop trusting it'),
+  ).action(async (address: string, opts: Record<string, unknown>) => {
+    const { trustCommand } = await import('./commands/trust.js');
+    ctx.exitCode = await trustCommand(sys, address, opts);
+  });
+
   return program;
 }
 

@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import lockfile from 'proper-lockfile';
 import type { DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
 
 function toStat(s: Stats): FileStat {
@@ -87,6 +88,53 @@ function spawn(command: string, args: readonly string[], options: SpawnOptions =
   });
 }
 
+/** promptTty reads one line from the terminal, without echo when hidden. */
+function promptTty(question: string, hidden: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const input = process.stdin;
+    process.stderr.write(question);
+    if (!hidden || !input.isTTY) {
+      let line = '';
+      const onData = (d: Buffer) => {
+        line += d.toString('utf8');
+        const nl = line.indexOf('\n');
+        if (nl >= 0) {
+          input.off('data', onData);
+          input.pause();
+          resolve(line.slice(0, nl).replace(/\r$/, ''));
+        }
+      };
+      input.on('data', onData).resume();
+      return;
+    }
+    input.setRawMode(true);
+    let answer = '';
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          input.setRawMode(false);
+          input.off('data', onData);
+          input.pause();
+          process.stderr.write('\n');
+          resolve(answer);
+          return;
+        }
+        if (ch === '\u0003') {
+          input.setRawMode(false);
+          input.off('data', onData);
+          input.pause();
+          process.stderr.write('\n');
+          reject(new Error('interrupted'));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        else answer += ch;
+      }
+    };
+    input.on('data', onData).resume();
+  });
+}
+
 /** nodeSystem returns the System backed by the running Node process. */
 export function nodeSystem(): System {
   return {
@@ -100,6 +148,16 @@ export function nodeSystem(): System {
     fs: nodeFs,
     fetch: (...args) => globalThis.fetch(...args),
     spawn,
+    lock: async (path) => {
+      const release = await lockfile.lock(path, {
+        realpath: false,
+        stale: 10_000,
+        retries: { retries: 200, minTimeout: 10, maxTimeout: 100, randomize: true },
+      });
+      return async () => {
+        await release();
+      };
+    },
     stdin: {
       isTTY: process.stdin.isTTY === true,
       readAll: async () => {
@@ -107,6 +165,7 @@ export function nodeSystem(): System {
         for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
         return Buffer.concat(chunks).toString('utf8');
       },
+      prompt: (question, options = {}) => promptTty(question, options.hidden === true),
     },
     stdout: outputStream(process.stdout),
     stderr: outputStream(process.stderr),

@@ -64,6 +64,8 @@ export interface InputStream {
   isTTY: boolean;
   /** Reads standard input to its end. */
   readAll(): Promise<string>;
+  /** Asks a question on the terminal; `hidden` does not echo the answer (passwords). */
+  prompt(question: string, options?: { hidden?: boolean }): Promise<string>;
 }
 
 export interface System {
@@ -80,6 +82,11 @@ export interface System {
   fs: FileSystem;
   fetch: typeof globalThis.fetch;
   spawn(command: string, args: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
+  /**
+   * lock takes an exclusive, cross-process lock named after `path` (the file
+   * itself need not exist) and resolves to its release function.
+   */
+  lock(path: string): Promise<() => Promise<void>>;
   stdin: InputStream;
   stdout: OutputStream;
   stderr: OutputStream;

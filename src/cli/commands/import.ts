@@ -1,0 +1,66 @@
+/**
+ * `mirrorauth import nerdctl`: copy nerdctl's experimental namespaced keys
+ * (`nerdctl-experimental://…`, from config.json or Docker's credsStore) into
+ * the namespaced store. nerdctl's entries are read, never written or removed.
+ */
+import { EMPTY_CREDENTIAL, credentialFromHelper, type Credential } from '../../credentials/credential.js';
+import { helperClient, OWN_HELPER_NAME } from '../../credentials/helper-client.js';
+import { formatNamespacedKey, parseNerdctlKey } from '../../credentials/keys.js';
+import { putSecret, updateStore, type StoreChoice } from '../../credentials/namespaced-store.js';
+import { openCredentials } from '../../credentials/resolve.js';
+import { EXIT, MirrorauthError } from '../../errors.js';
+import type { System } from '../../system/system.js';
+
+export interface ImportOptions {
+  store?: string;
+  config?: string;
+  dryRun?: boolean;
+}
+
+export async function importCommand(sys: System, source: string, o: ImportOptions): Promise<number> {
+  if (source !== 'nerdctl') throw new MirrorauthError('USAGE', `unknown import source ${JSON.stringify(source)}`, { hint: 'the only source is: nerdctl' });
+  const ctx = await openCredentials(sys, o.config);
+  const found: Array<{ from: string; key: string; credential: () => Promise<Credential> }> = [];
+  for (const [k, entry] of ctx.docker.auths) {
+    const parsed = parseNerdctlKey(k);
+    if (parsed) found.push({ from: k, key: formatNamespacedKey(parsed), credential: async () => entry.credential });
+  }
+  const store = ctx.docker.credsStore;
+  if (store !== null && store !== OWN_HELPER_NAME) {
+    const client = helperClient(sys, store);
+    for (const k of Object.keys(await client.list())) {
+      const parsed = parseNerdctlKey(k);
+      if (!parsed || found.some((f) => f.from === k && ctx.docker.auths.get(k)?.credential.password)) continue;
+      found.push({
+        from: k,
+        key: formatNamespacedKey(parsed),
+        credential: async () => {
+          const a = await client.get(k);
+          return a === null ? EMPTY_CREDENTIAL : credentialFromHelper(a.username, a.secret);
+        },
+      });
+    }
+  }
+  if (found.length === 0) {
+    sys.stdout.write('No nerdctl namespaced keys found.\n');
+    return EXIT.OK;
+  }
+  for (const f of found) {
+    const credential = await f.credential();
+    if (credential.password === '' && credential.identityToken === '') {
+      sys.stderr.write(`skipping ${f.from}: no secret stored for it\n`);
+      continue;
+    }
+    if (o.dryRun) {
+      sys.stdout.write(`would import ${f.from} as ${f.key}\n`);
+      continue;
+    }
+    const put = await putSecret(ctx.backends, f.key, credential, (o.store ?? 'auto') as StoreChoice);
+    await updateStore(sys, ctx.dockerDir, (raw) => {
+      (raw.auths as Record<string, unknown>)[f.key] = { ...put.entry, importedFrom: f.from };
+    });
+    sys.stdout.write(`imported ${f.from} as ${f.key} (${put.backend})\n`);
+  }
+  sys.stdout.write('nerdctl\'s own entries were left as they are; remove them with nerdctl logout when no longer needed.\n');
+  return EXIT.OK;
+}

@@ -1,0 +1,206 @@
+/**
+ * `mirrorauth login [SERVER] [--registry-namespace NS]`: verify against the real
+ * registry, then store — namespaced logins in mirrorauth's store, plain ones
+ * exactly where `docker login` would — and warn where hosts.toml sends traffic
+ * to hosts without credentials.
+ */
+import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
+import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
+import { canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
+import { putSecret, updateStore, type StoreChoice } from '../../credentials/namespaced-store.js';
+import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
+import { EXIT, MirrorauthError } from '../../errors.js';
+import { isLocalhost } from '../../hosts/go-semantics.js';
+import { resolveHosts, type ResolvedHost } from '../../hosts/resolve.js';
+import type { TlsSettings } from '../../registry/http.js';
+import { verifyCredential, type VerifyResult } from '../../registry/ping.js';
+import type { System } from '../../system/system.js';
+import { hostsSettings, type HostsOptionValues, type HostsSettings } from '../options.js';
+import { styleFor } from '../style.js';
+
+export interface LoginOptions extends HostsOptionValues {
+  registryNamespace?: string;
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  store?: string;
+  insecure?: boolean;
+  config?: string;
+}
+
+const STORES: readonly StoreChoice[] = ['auto', 'keychain', 'helper', 'file'];
+
+/** probeReference is a reference of `registry`, used to ask which hosts serve it. */
+function probeReference(registry: string): string {
+  return `${registry}/mirrorauth/login-check:latest`;
+}
+
+/** hostsFor resolves the hosts containerd uses for pulls of `registry`. */
+export async function hostsFor(sys: System, settings: HostsSettings, registry: string): Promise<ResolvedHost[]> {
+  if (registry === '*') return [];
+  const r = await resolveHosts(sys, { reference: probeReference(registry), operation: 'pull', roots: settings.roots, version: settings.version, defaultScheme: settings.defaultScheme });
+  return r.hosts;
+}
+
+async function tlsFor(sys: System, h: ResolvedHost): Promise<TlsSettings | null> {
+  if (h.caCerts.length === 0 && h.clientPairs.length === 0 && h.skipVerify !== true) return null;
+  const read = async (p: string) => sys.fs.readText(p);
+  return {
+    ca: await Promise.all(h.caCerts.map(read)),
+    clientCerts: await Promise.all(h.clientPairs.map(async ([cert, key]) => ({ cert: await read(cert), key: await read(key === '' ? cert : key) }))),
+    skipVerify: h.skipVerify === true,
+  };
+}
+
+async function readPassword(sys: System, o: LoginOptions, warn: (s: string) => void): Promise<Credential> {
+  if (o.password !== undefined && o.passwordStdin) throw new MirrorauthError('USAGE', 'conflicting options: cannot specify both --password and --password-stdin');
+  let username = o.username ?? '';
+  let password: string;
+  if (o.passwordStdin) {
+    if (username === '') throw new MirrorauthError('USAGE', 'the --password-stdin option requires --username to be set', { hint: 'echo "$PASSWORD" | mirrorauth login -u USER --password-stdin SERVER' });
+    password = (await sys.stdin.readAll()).replace(/\r?\n$|\r$/, '');
+  } else if (o.password !== undefined) {
+    warn('WARNING! Using --password via the CLI is insecure: it shows in the process list and shell history. Use --password-stdin.');
+    password = o.password;
+  } else {
+    if (!sys.stdin.isTTY) {
+      throw new MirrorauthError('USAGE', 'cannot perform an interactive login from a non-TTY device', { hint: 'use --username USER --password-stdin and pipe the password in' });
+    }
+    if (username === '') username = (await sys.stdin.prompt('Username: ')).trim();
+    password = await sys.stdin.prompt('Password: ', { hidden: true });
+  }
+  if (username === '') throw new MirrorauthError('USAGE', 'username is empty', { hint: 'pass -u USER' });
+  if (username.includes(':')) throw new MirrorauthError('USAGE', 'username cannot contain colons', { hint: 'a colon would corrupt base64("user:password")' });
+  if (password === '') throw new MirrorauthError('USAGE', 'password is empty');
+  return { ...EMPTY_CREDENTIAL, username, password };
+}
+
+interface Target {
+  apiBases: string[];
+  tls: TlsSettings | null;
+}
+
+/** apiBaseFor: the API root of an endpoint that hosts.toml does not describe. */
+function apiBaseFor(scheme: string, host: string, path: string): string {
+  const apiHost = host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
+  // A path starting with /v2/ is a Harbor-style API root (override_path); others get /v2 appended.
+  const apiPath = path.startsWith('/v2/') ? path : `${path}/v2`;
+  return `${scheme}://${apiHost}${apiPath}`;
+}
+
+async function verifyAny(sys: System, target: Target, namespace: string | null, credential: Credential, warn: (s: string) => void): Promise<VerifyResult> {
+  let lastError: unknown;
+  for (const [i, base] of target.apiBases.entries()) {
+    try {
+      if (base.startsWith('http://')) warn(`WARNING! ${base} is plain http: the password travels unencrypted.`);
+      return await verifyCredential(sys, { apiBase: base, namespace, tls: target.tls }, credential);
+    } catch (e) {
+      lastError = e;
+      const unreachable = e instanceof MirrorauthError && e.code === 'REGISTRY_ERROR' && /cannot reach/.test(e.message);
+      if (!unreachable || i === target.apiBases.length - 1) throw e;
+    }
+  }
+  throw lastError;
+}
+
+function storeChoice(o: LoginOptions): StoreChoice {
+  const s = (o.store ?? 'auto') as StoreChoice;
+  if (!STORES.includes(s)) throw new MirrorauthError('USAGE', `--store must be one of ${STORES.join(', ')}`);
+  return s;
+}
+
+/** missingMirrorWarnings lists mirrors of `registry` that would get no credentials, with the login command for each. */
+async function missingMirrorWarnings(ctx: CredentialContext, hosts: ResolvedHost[], registry: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const h of hosts) {
+    if (h.origin === 'default' || h.credentialHost === null && h.unusable !== null) continue;
+    if (isSameRegistry(h.host, registry)) continue;
+    const endpoint = { host: h.host, path: endpointPath(h.path) };
+    const lookup = await resolveCredential(ctx, endpoint, registry).catch(() => null);
+    if (lookup === null || lookup.source.kind === 'anonymous') {
+      lines.push(`  mirrorauth login ${formatNamespacedKey({ host: endpoint.host.toLowerCase().replace(/:443$/, ''), path: endpoint.path, namespace: canonicalNamespace(registry) })}`);
+    }
+  }
+  return lines;
+}
+
+/** loginCommand runs `mirrorauth login` and returns the exit code. */
+export async function loginCommand(sys: System, server: string | undefined, o: LoginOptions): Promise<number> {
+  const err = styleFor(sys, sys.stderr);
+  const warn = (s: string) => sys.stderr.write(`${err.c.yellow(s)}\n`);
+  const choice = storeChoice(o);
+  const endpoint = parseEndpoint(server ?? 'docker.io');
+  let namespace = endpoint.namespace;
+  if (o.registryNamespace !== undefined) {
+    const ns = canonicalNamespace(o.registryNamespace);
+    if (namespace !== null && namespace !== ns) throw new MirrorauthError('USAGE', `the address says ns=${namespace} but --registry-namespace says ${ns}`, { hint: 'give the namespace once' });
+    namespace = ns;
+  }
+  if (namespace !== null && isSameRegistry(endpoint.host, namespace)) namespace = null;
+
+  const settings = await hostsSettings(sys, o);
+  const ctx = await openCredentials(sys, o.config);
+  if (ctx.authConfigEnv !== null) warn('WARNING! DOCKER_AUTH_CONFIG is set and takes precedence over what this login stores. Unset it to use the stored credentials.');
+
+  // Where to verify: the endpoint as hosts.toml describes it (scheme, path, TLS), else as written.
+  const nsHosts = namespace !== null ? await hostsFor(sys, settings, namespace) : [];
+  const listed = nsHosts.find((h) => h.host.toLowerCase().replace(/:443$/, '') === endpoint.host && endpointPath(h.path) === endpoint.path && h.unusable === null);
+  let target: Target;
+  if (listed) {
+    const bases = [`${listed.scheme}://${listed.host}${listed.path}`];
+    if (listed.httpsFirst) bases.push(`http://${listed.host}${listed.path}`);
+    target = { apiBases: bases, tls: await tlsFor(sys, listed) };
+  } else {
+    const loopback = isLocalhost(endpoint.host);
+    if (endpoint.scheme === 'http' && !loopback && !o.insecure) {
+      throw new MirrorauthError('USAGE', `refusing to send a password over plain http to ${endpoint.host}`, { hint: 'use https, or pass --insecure if this registry really only speaks http' });
+    }
+    const schemes = endpoint.scheme !== null ? [endpoint.scheme] : loopback || o.insecure ? ['https', 'http'] : ['https'];
+    target = { apiBases: schemes.map((s) => apiBaseFor(s, endpoint.host, endpoint.path)), tls: o.insecure ? { ca: [], clientCerts: [], skipVerify: true } : null };
+    if (o.insecure) warn(`WARNING! --insecure: TLS certificates of ${endpoint.host} are not verified.`);
+  }
+
+  const typed = await readPassword(sys, o, warn);
+  const verified = await verifyAny(sys, target, namespace, typed, warn);
+  const toStore: Credential = verified.refreshToken !== null ? { ...EMPTY_CREDENTIAL, username: typed.username, identityToken: verified.refreshToken } : typed;
+
+  let storedWhere: string;
+  if (namespace !== null) {
+    const key = formatNamespacedKey({ host: endpoint.host, path: endpoint.path, namespace });
+    const put = await putSecret(ctx.backends, key, toStore, choice);
+    await updateStore(sys, ctx.dockerDir, (raw) => {
+      (raw.auths as Record<string, unknown>)[key] = put.entry;
+    });
+    for (const n of put.notes) sys.stderr.write(`${err.c.dim(`note: ${n}`)}\n`);
+    storedWhere = `${key} in ${put.backend === 'keychain' ? 'the OS keychain' : put.backend === 'helper' ? `docker-credential-${put.helper}` : ctx.store.file}`;
+    if (put.backend === 'file' && toStore.password !== '') {
+      warn(`WARNING! Your password is stored unencrypted in ${ctx.store.file}.\nUse a keychain (Secret Service) or a Docker credsStore helper to avoid it.`);
+    }
+    if (namespace !== '*' && !listed) {
+      warn(`WARNING! No hosts.toml for ${namespace} lists ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`);
+    }
+  } else {
+    if (choice !== 'auto') throw new MirrorauthError('USAGE', '--store applies to namespaced logins only; a plain login is stored where `docker login` stores it', { hint: 'drop --store, or log in to MIRROR?ns=REGISTRY' });
+    const key = dockerServerKey(server ?? 'docker.io');
+    const stored = await storeDockerLogin(sys, ctx.docker, key, toStore);
+    storedWhere = `${key} in ${stored.where.kind === 'helper' ? `docker-credential-${stored.where.helper}` : stored.where.file}`;
+    if (stored.where.kind === 'file' && toStore.password !== '') {
+      warn(`WARNING! Your password is stored unencrypted in ${stored.where.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
+    }
+  }
+
+  sys.stdout.write('Login Succeeded\n');
+  sys.stderr.write(`${err.c.dim(`stored ${storedWhere} (${verified.scheme === 'none' ? 'the registry also allows anonymous access' : `verified with ${verified.scheme} auth`})`)}\n`);
+
+  // Warnings from the hosts.toml view.
+  const registry = namespace ?? (endpoint.host === 'index.docker.io' ? 'docker.io' : endpoint.host);
+  if (namespace === null) {
+    const fresh = await openCredentials(sys, o.config);
+    const missing = await missingMirrorWarnings(fresh, await hostsFor(sys, settings, registry), registry);
+    if (missing.length > 0) {
+      warn(`WARNING! hosts.toml sends pulls of ${registry} to mirrors that have no credentials. If they need them, log in to each:\n${missing.join('\n')}`);
+    }
+  }
+  return EXIT.OK;
+}
+

@@ -1,0 +1,76 @@
+/**
+ * Plain (non-namespaced) logins, stored exactly where `docker login` stores
+ * them: credHelpers[key] > credsStore > config.json auths (plaintext, with
+ * Docker's warning), under Docker's key for the server.
+ */
+import { MirrorauthError } from '../errors.js';
+import type { System } from '../system/system.js';
+import { helperSecretOf, type Credential } from './credential.js';
+import { authEntryJson, updateDockerConfig, type DockerConfig } from './docker-config.js';
+import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
+import { convertToHostname, dockerConfigKey } from './keys.js';
+
+/** dockerServerKey is the key `docker login SERVER` uses. */
+export function dockerServerKey(server: string): string {
+  const s = server.trim();
+  if (s === '' || s === 'docker.io' || s === 'index.docker.io' || s === 'https://index.docker.io/v1/') return dockerConfigKey('docker.io');
+  return dockerConfigKey(convertToHostname(s));
+}
+
+export interface DockerStoreResult {
+  key: string;
+  where: { kind: 'helper'; helper: string } | { kind: 'file'; file: string };
+}
+
+/** storeDockerLogin writes a credential the way `docker login` would. */
+export async function storeDockerLogin(sys: System, docker: DockerConfig, key: string, credential: Credential): Promise<DockerStoreResult> {
+  const helper = docker.credHelpers.get(key) ?? docker.credsStore;
+  if (helper !== null && helper !== undefined) {
+    if (helper === OWN_HELPER_NAME) {
+      throw new MirrorauthError('USAGE', `Docker's config names mirrorauth itself as the helper for ${key}; a plain login would store into itself`, {
+        hint: 'use a namespaced login (SERVER?ns=REGISTRY), or point credsStore/credHelpers at a real store such as pass or secretservice',
+      });
+    }
+    const { username, secret } = helperSecretOf(credential);
+    await helperClient(sys, helper).store(key, username, secret);
+    // docker leaves an empty marker entry in auths when a helper holds the secret
+    await updateDockerConfig(sys, docker.dir, (raw) => {
+      const auths = (typeof raw.auths === 'object' && raw.auths !== null ? raw.auths : (raw.auths = {})) as Record<string, unknown>;
+      auths[key] = {};
+    });
+    return { key, where: { kind: 'helper', helper } };
+  }
+  await updateDockerConfig(sys, docker.dir, (raw) => {
+    const auths = (typeof raw.auths === 'object' && raw.auths !== null ? raw.auths : (raw.auths = {})) as Record<string, unknown>;
+    const previous = typeof auths[key] === 'object' && auths[key] !== null ? (auths[key] as Record<string, unknown>) : {};
+    const kept = Object.fromEntries(Object.entries(previous).filter(([k]) => !['auth', 'username', 'password', 'identitytoken', 'registrytoken'].includes(k)));
+    auths[key] = { ...kept, ...authEntryJson(credential) };
+  });
+  return { key, where: { kind: 'file', file: docker.file } };
+}
+
+/** eraseDockerLogin removes what `docker logout SERVER` removes; it returns the keys erased. */
+export async function eraseDockerLogin(sys: System, docker: DockerConfig, server: string): Promise<string[]> {
+  const key = dockerServerKey(server);
+  const host = convertToHostname(key);
+  const candidates = [...new Set([key, host, `http://${host}`, `https://${host}`])];
+  const erased: string[] = [];
+  for (const k of candidates) {
+    const helper = docker.credHelpers.get(k) ?? docker.credsStore;
+    if (helper !== null && helper !== undefined && helper !== OWN_HELPER_NAME && (docker.auths.has(k) || k === key)) {
+      const client = helperClient(sys, helper);
+      if ((await client.get(k)) !== null) {
+        await client.erase(k);
+        erased.push(k);
+      }
+    }
+    if (docker.auths.has(k) && !erased.includes(k)) erased.push(k);
+  }
+  if (erased.length > 0) {
+    await updateDockerConfig(sys, docker.dir, (raw) => {
+      const auths = raw.auths as Record<string, unknown> | undefined;
+      if (auths) for (const k of erased) delete auths[k];
+    });
+  }
+  return erased;
+}

@@ -1,0 +1,77 @@
+/**
+ * The OS keychain through @napi-rs/keyring, loaded lazily with require (an ESM
+ * import of the binding costs ~60 ms more). On Linux entries are pinned to the
+ * Secret Service: the library's silent fallback to the kernel keyring is not
+ * wanted. Unreachable (no D-Bus, no Secret Service) and locked are told apart.
+ */
+import { createRequire } from 'node:module';
+import type { System } from '../system/system.js';
+
+export const KEYCHAIN_SERVICE = 'mirrorauth';
+
+export interface Keychain {
+  get(account: string): Promise<string | null>;
+  set(account: string, secret: string): Promise<void>;
+  delete(account: string): Promise<boolean>;
+}
+
+export type KeychainOpen =
+  | { ok: true; keychain: Keychain; ms: number }
+  | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string; ms: number };
+
+interface KeyringModule {
+  AsyncEntry: new (service: string, user: string, options?: { linux?: { store?: 'secret-service' | 'keyutils' } }) => {
+    getPassword(signal?: AbortSignal): Promise<string | null>;
+    setPassword(password: string, signal?: AbortSignal): Promise<void>;
+    deleteCredential(signal?: AbortSignal): Promise<boolean>;
+  };
+}
+
+const OP_TIMEOUT_MS = 3_000;
+
+/** classify maps the binding's error texts to unreachable or locked. */
+export function classifyKeychainError(message: string): 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED' {
+  return /unlock prompt was dismissed|IsLocked|locked/i.test(message) ? 'KEYCHAIN_LOCKED' : 'KEYCHAIN_UNAVAILABLE';
+}
+
+/**
+ * openKeychain checks the keychain can be used now. It returns within
+ * milliseconds when no session bus is configured and never waits longer than
+ * a few seconds.
+ */
+export async function openKeychain(sys: System): Promise<KeychainOpen> {
+  const t0 = sys.monotonic();
+  const ms = () => Math.round(sys.monotonic() - t0);
+  if (sys.platform === 'linux' && !sys.env.DBUS_SESSION_BUS_ADDRESS) {
+    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service', ms: ms() };
+  }
+  let mod: KeyringModule;
+  try {
+    mod = createRequire(import.meta.url)('@napi-rs/keyring') as KeyringModule;
+  } catch (e) {
+    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: `the keychain binding cannot be loaded: ${(e as Error).message}`, ms: ms() };
+  }
+  const options = sys.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
+  const entry = (account: string) => new mod.AsyncEntry(KEYCHAIN_SERVICE, account, options);
+  const withTimeout = async <T>(f: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), OP_TIMEOUT_MS);
+    try {
+      return await f(ctl.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const keychain: Keychain = {
+    get: (account) => withTimeout((s) => entry(account).getPassword(s)),
+    set: (account, secret) => withTimeout((s) => entry(account).setPassword(secret, s)),
+    delete: (account) => withTimeout((s) => entry(account).deleteCredential(s)),
+  };
+  try {
+    await keychain.get('.probe');
+  } catch (e) {
+    const message = (e as Error).message;
+    return { ok: false, code: classifyKeychainError(message), message, ms: ms() };
+  }
+  return { ok: true, keychain, ms: ms() };
+}

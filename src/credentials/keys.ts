@@ -1,0 +1,162 @@
+/**
+ * Credential keys, pure. Docker's keys (the Hub URL, ConvertToHostname, the
+ * lookup variants nerdctl tries) and mirrorauth's namespaced keys
+ * `host[:port][/path]?ns=NAMESPACE` (docs/credential-keys.md).
+ */
+import { createHash } from 'node:crypto';
+import { MirrorauthError } from '../errors.js';
+import { cleanPath, parseGoUrl, splitHostPort } from '../hosts/go-semantics.js';
+
+/** Docker Hub's key in config.json and helpers. */
+export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
+const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** dockerConfigKey is docker's getAuthConfigKey: docker.io and index.docker.io become the Hub key. */
+export function dockerConfigKey(registry: string): string {
+  return registry === 'docker.io' || registry === 'index.docker.io' ? DOCKER_HUB_KEY : registry;
+}
+
+/** convertToHostname is docker's ConvertToHostname: `https://r.example:5000/v1/` -> `r.example:5000`. */
+export function convertToHostname(s: string): string {
+  if (s.includes('://')) {
+    try {
+      const u = new URL(s);
+      return u.host;
+    } catch {
+      /* fall through to the plain cut */
+    }
+    const rest = s.slice(s.indexOf('://') + 3);
+    return rest.split('/', 1)[0] ?? rest;
+  }
+  return s.split('/', 1)[0] ?? s;
+}
+
+/**
+ * dockerLookupKeys lists the config.json keys tried for an endpoint host, in
+ * order: the host as Docker would key it, then nerdctl's variants
+ * (`host:443`, `https://host:port`, `http://host:port`, and port-less forms for 443).
+ */
+export function dockerLookupKeys(host: string): string[] {
+  const split = splitHostPort(host);
+  const name = split ? split.host.includes(':') ? `[${split.host}]` : split.host : host;
+  const port = split?.port || '443';
+  const keys: string[] = [];
+  const hub = HUB_ALIASES.has(name) && port === '443';
+  if (hub) keys.push(DOCKER_HUB_KEY);
+  keys.push(host, `${name}:${port}`, `https://${name}:${port}`, `http://${name}:${port}`);
+  if (port === '443') keys.push(name, `https://${name}`, `http://${name}`);
+  return keys.filter((k, i) => keys.indexOf(k) === i);
+}
+
+/** canonicalHost lowercases a host and drops a default :443 (R2). */
+export function canonicalHost(host: string): string {
+  const lower = host.toLowerCase();
+  return lower.endsWith(':443') ? lower.slice(0, -4) : lower;
+}
+
+/** canonicalNamespace decodes `%3A`, lowercases, and maps Docker Hub aliases to docker.io. `*` stays. */
+export function canonicalNamespace(ns: string): string {
+  let v = ns.trim();
+  try {
+    v = decodeURIComponent(v);
+  } catch {
+    /* keep as written */
+  }
+  if (v === '*') return v;
+  v = canonicalHost(v.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
+  return HUB_ALIASES.has(v) ? 'docker.io' : v;
+}
+
+/** endpointPath turns a host's API path into the key path: `/v2` -> ``, `/repository/docker/v2` -> `/repository/docker`. */
+export function endpointPath(apiPath: string): string {
+  if (apiPath === '' || apiPath === '/') return '';
+  let p = cleanPath(apiPath.startsWith('/') ? apiPath : `/${apiPath}`);
+  if (p.endsWith('/v2')) p = p.slice(0, -3);
+  return p === '/' ? '' : p;
+}
+
+/** NamespacedKey addresses credentials for one mirror endpoint serving one upstream (or `*`). */
+export interface NamespacedKey {
+  host: string;
+  path: string;
+  namespace: string;
+}
+
+/** formatNamespacedKey writes the canonical string form. */
+export function formatNamespacedKey(k: NamespacedKey): string {
+  return `${k.host}${k.path}?ns=${k.namespace}`;
+}
+
+function invalidKey(text: string, why: string): MirrorauthError {
+  return new MirrorauthError('USAGE', `invalid mirror address ${JSON.stringify(text)}: ${why}`, {
+    hint: 'write it as HOST[:PORT][/PATH]?ns=REGISTRY, e.g. mirror.corp/v2/proxy?ns=docker.io (ns=* for every upstream)',
+  });
+}
+
+/**
+ * parseEndpoint reads `[https://]host[:port][/path][?ns=NS]` as the CLI takes it.
+ * The namespace is null when no `ns` is given.
+ */
+export function parseEndpoint(text: string): { host: string; path: string; namespace: string | null; scheme: string | null } {
+  const raw = text.trim();
+  if (raw === '') throw invalidKey(text, 'it is empty');
+  const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(raw);
+  const scheme = schemeMatch ? (schemeMatch[1] as string).toLowerCase() : null;
+  if (scheme !== null && scheme !== 'http' && scheme !== 'https') throw invalidKey(text, `unsupported scheme ${JSON.stringify(scheme)}`);
+  let u;
+  try {
+    u = parseGoUrl(scheme === null ? `https://${raw}` : raw);
+  } catch (e) {
+    throw invalidKey(text, (e as Error).message);
+  }
+  if (u.host === '') throw invalidKey(text, 'no host');
+  const q = raw.indexOf('?');
+  let namespace: string | null = null;
+  if (q >= 0) {
+    const params = new URLSearchParams(raw.slice(q + 1).split('#', 1)[0]);
+    const ns = params.get('ns');
+    if (ns === null || ns.trim() === '') throw invalidKey(text, 'the query must be ?ns=REGISTRY');
+    namespace = canonicalNamespace(ns);
+  }
+  return { host: canonicalHost(u.host), path: endpointPath(u.path), namespace, scheme };
+}
+
+/** parseNamespacedKey reads a stored or typed key; the namespace is required. */
+export function parseNamespacedKey(text: string): NamespacedKey {
+  const e = parseEndpoint(text);
+  if (e.namespace === null) throw invalidKey(text, 'the ?ns=REGISTRY part is missing');
+  return { host: e.host, path: e.path, namespace: e.namespace };
+}
+
+/**
+ * parseNerdctlKey reads nerdctl's experimental key
+ * `nerdctl-experimental://<namespace id>/host/<host:port><path>` (never written by mirrorauth).
+ */
+export function parseNerdctlKey(key: string): NamespacedKey | null {
+  const prefix = 'nerdctl-experimental://';
+  if (!key.startsWith(prefix)) return null;
+  const rest = key.slice(prefix.length);
+  const at = rest.lastIndexOf('/host/');
+  if (at < 0) return null;
+  const nsId = rest.slice(0, at).replace(/\/$/, '');
+  const endpoint = rest.slice(at + '/host/'.length);
+  if (nsId === '' || endpoint === '') return null;
+  const namespace = nsId.startsWith('https://index.docker.io') ? 'docker.io' : canonicalNamespace(nsId);
+  const slash = endpoint.indexOf('/');
+  const host = canonicalHost(slash < 0 ? endpoint : endpoint.slice(0, slash));
+  const path = slash < 0 ? '' : endpointPath(endpoint.slice(slash));
+  return { host, path, namespace };
+}
+
+/**
+ * syntheticServerUrl names a namespaced entry inside a Docker credential helper:
+ * a unique host under the reserved .invalid TLD, so no real registry ever matches it (R3).
+ */
+export function syntheticServerUrl(key: string): string {
+  return `https://${createHash('sha256').update(key).digest('hex').slice(0, 32)}.mirrorauth.invalid`;
+}
+
+/** pathCovers: a key path applies to an endpoint path when it is equal or a parent segment. */
+export function pathCovers(keyPath: string, endpoint: string): boolean {
+  return keyPath === '' || endpoint === keyPath || endpoint.startsWith(`${keyPath}/`);
+}

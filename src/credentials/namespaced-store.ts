@@ -1,0 +1,247 @@
+/**
+ * The namespaced store: credentials for (mirror endpoint, upstream namespace)
+ * pairs, kept beside Docker's config in `<docker config dir>/mirrorauth/namespaced-auths.json`
+ * (never inside config.json, which Docker rewrites). The index is versioned and
+ * keeps fields it does not know; secrets live in the OS keychain, in Docker's
+ * credsStore helper under a synthetic `.invalid` server URL, or inline.
+ */
+import { MirrorauthError, errnoCode } from '../errors.js';
+import { writeFileAtomic } from '../system/atomic-write.js';
+import type { System } from '../system/system.js';
+import { jsonErrorLine } from '../json-error.js';
+import { EMPTY_CREDENTIAL, credentialFromHelper, helperSecretOf, type Credential } from './credential.js';
+import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
+import { openKeychain, type Keychain } from './keychain.js';
+import { parseNamespacedKey, syntheticServerUrl } from './keys.js';
+
+export const STORE_VERSION = 1;
+export const STORE_DIR = 'mirrorauth';
+export const STORE_FILE = 'namespaced-auths.json';
+
+export type Backend = 'keychain' | 'helper' | 'file';
+export type StoreChoice = 'auto' | Backend;
+
+export interface StoredEntry {
+  key: string;
+  username: string;
+  backend: Backend;
+  /** What the secret is: a password or an identity (refresh) token. */
+  kind: 'password' | 'identitytoken';
+  helper: string | null;
+  serverURL: string | null;
+  updatedAt: string | null;
+}
+
+export interface NamespacedStore {
+  file: string;
+  exists: boolean;
+  raw: Record<string, unknown>;
+  entries: Map<string, StoredEntry>;
+  /** Mirror keys allowed to receive their upstream's Docker credentials. */
+  trusted: string[];
+}
+
+export function storeFile(dockerDir: string): string {
+  return `${dockerDir}/${STORE_DIR}/${STORE_FILE}`;
+}
+
+function invalid(file: string, what: string): MirrorauthError {
+  return new MirrorauthError('CONFIG_INVALID', `${file}: ${what}`, {
+    file,
+    hint: `fix or move the file by hand; mirrorauth does not rewrite a store it cannot read`,
+  });
+}
+
+/** parseStore reads the index; unknown fields are kept in `raw`. */
+export function parseStore(text: string, file: string): NamespacedStore {
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (e) {
+    const line = jsonErrorLine(text) ?? undefined;
+    throw new MirrorauthError('CONFIG_INVALID', `${file}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.split('\n')[0]})`, {
+      file,
+      ...(line ? { line } : {}),
+      hint: 'fix or move the file by hand; mirrorauth does not rewrite a store it cannot read',
+    });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(file, 'the top level must be a JSON object');
+  const doc = raw as Record<string, unknown>;
+  if (doc.version !== undefined && doc.version !== STORE_VERSION) {
+    throw new MirrorauthError('CONFIG_INVALID', `${file}: store version ${String(doc.version)} is not understood by this mirrorauth (it reads version ${STORE_VERSION})`, {
+      file,
+      hint: 'use the mirrorauth version that wrote it, or upgrade mirrorauth',
+    });
+  }
+  const entries = new Map<string, StoredEntry>();
+  const auths = doc.auths ?? {};
+  if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) throw invalid(file, '"auths" must be an object');
+  for (const [key, value] of Object.entries(auths as Record<string, unknown>)) {
+    if (typeof value !== 'object' || value === null) throw invalid(file, `auths[${JSON.stringify(key)}] must be an object`);
+    const v = value as Record<string, unknown>;
+    const backend = v.backend;
+    if (backend !== 'keychain' && backend !== 'helper' && backend !== 'file') throw invalid(file, `auths[${JSON.stringify(key)}].backend must be keychain, helper or file`);
+    try {
+      parseNamespacedKey(key);
+    } catch {
+      throw invalid(file, `${JSON.stringify(key)} is not a namespaced key (HOST[/PATH]?ns=REGISTRY)`);
+    }
+    entries.set(key, {
+      key,
+      username: typeof v.username === 'string' ? v.username : '',
+      backend,
+      kind: v.kind === 'identitytoken' ? 'identitytoken' : 'password',
+      helper: typeof v.helper === 'string' ? v.helper : null,
+      serverURL: typeof v.serverURL === 'string' ? v.serverURL : null,
+      updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : null,
+    });
+  }
+  const trusted = Array.isArray(doc.trusted) ? doc.trusted.filter((t): t is string => typeof t === 'string') : [];
+  return { file, exists: true, raw: doc, entries, trusted };
+}
+
+/** loadStore reads the index; a missing file is an empty store. */
+export async function loadStore(sys: System, dockerDir: string): Promise<NamespacedStore> {
+  const file = storeFile(dockerDir);
+  try {
+    return parseStore(await sys.fs.readText(file), file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return { file, exists: false, raw: {}, entries: new Map(), trusted: [] };
+    if (e instanceof MirrorauthError) throw e;
+    throw new MirrorauthError('IO', `cannot read ${file}: ${errnoCode(e) ?? (e as Error).message}`, { file, cause: e });
+  }
+}
+
+/**
+ * updateStore edits the index under a cross-process lock (re-read, mutate,
+ * atomic write 0600 in a 0700 directory), so concurrent writers lose nothing.
+ */
+export async function updateStore(sys: System, dockerDir: string, mutate: (raw: Record<string, unknown>) => void): Promise<void> {
+  const file = storeFile(dockerDir);
+  await sys.fs.mkdir(`${dockerDir}/${STORE_DIR}`, { recursive: true, mode: 0o700 });
+  const release = await sys.lock(file);
+  try {
+    const current = await loadStore(sys, dockerDir);
+    const raw = current.raw;
+    raw.version = STORE_VERSION;
+    if (typeof raw.auths !== 'object' || raw.auths === null) raw.auths = {};
+    mutate(raw);
+    await writeFileAtomic(sys, file, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+  } finally {
+    await release();
+  }
+}
+
+/** Everything a secret backend needs, opened lazily once per command. */
+export interface SecretBackends {
+  sys: System;
+  /** Docker's credsStore (the helper backend), if any. */
+  credsStore: string | null;
+  keychain(): Promise<{ ok: true; keychain: Keychain } | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string }>;
+}
+
+export function secretBackends(sys: System, credsStore: string | null): SecretBackends {
+  let opened: ReturnType<typeof openKeychain> | null = null;
+  return {
+    sys,
+    credsStore,
+    keychain: () => (opened ??= openKeychain(sys)),
+  };
+}
+
+export interface PutResult {
+  backend: Backend;
+  helper: string | null;
+  /** Why a backend was passed over (for the user), in order. */
+  notes: string[];
+}
+
+/**
+ * chooseAndPut stores the secret of `credential` for `key` in the chosen
+ * backend (auto: keychain, then Docker's credsStore helper, then the file) and
+ * returns the index fields to record.
+ */
+export async function putSecret(b: SecretBackends, key: string, credential: Credential, choice: StoreChoice): Promise<PutResult & { entry: Record<string, unknown> }> {
+  const notes: string[] = [];
+  const { username, secret } = helperSecretOf(credential);
+  const kind = credential.identityToken !== '' ? 'identitytoken' : 'password';
+  const base = { username: credential.username, kind, updatedAt: new Date(b.sys.now()).toISOString() };
+
+  if (choice === 'auto' || choice === 'keychain') {
+    const k = await b.keychain();
+    if (k.ok) {
+      try {
+        await k.keychain.set(key, secret);
+        return { backend: 'keychain', helper: null, notes, entry: { ...base, backend: 'keychain' } };
+      } catch (e) {
+        if (choice === 'keychain') throw new MirrorauthError('KEYCHAIN_UNAVAILABLE', `the keychain refused to store the secret: ${(e as Error).message}`, { hint: 'unlock the keyring, or choose --store helper|file' });
+        notes.push(`keychain refused the secret (${(e as Error).message})`);
+      }
+    } else {
+      if (choice === 'keychain') throw new MirrorauthError(k.code, `the OS keychain cannot be used: ${k.message}`, { hint: 'start a Secret Service (gnome-keyring) in this session, or choose --store helper|file' });
+      notes.push(`keychain ${k.code === 'KEYCHAIN_LOCKED' ? 'locked' : 'unavailable'}: ${k.message}`);
+    }
+  }
+  if (choice === 'auto' || choice === 'helper') {
+    const helper = b.credsStore;
+    if (helper !== null && helper !== OWN_HELPER_NAME) {
+      const serverURL = syntheticServerUrl(key);
+      await helperClient(b.sys, helper).store(serverURL, username, secret);
+      return { backend: 'helper', helper, notes, entry: { ...base, backend: 'helper', helper, serverURL } };
+    }
+    if (choice === 'helper') {
+      throw new MirrorauthError('USAGE', helper === OWN_HELPER_NAME ? 'Docker\'s credsStore is mirrorauth itself, which cannot hold its own secrets' : 'Docker\'s config.json names no credsStore helper', {
+        hint: 'set "credsStore" (e.g. "pass" or "secretservice") in Docker\'s config.json, or choose --store keychain|file',
+      });
+    }
+    notes.push(helper === null ? 'no credsStore helper in Docker\'s config.json' : 'credsStore is mirrorauth itself');
+  }
+  const inline = kind === 'identitytoken' ? { identitytoken: credential.identityToken } : { auth: Buffer.from(`${credential.username}:${credential.password}`).toString('base64') };
+  return { backend: 'file', helper: null, notes, entry: { ...base, backend: 'file', ...inline } };
+}
+
+/** getSecret reads the credential of one index entry from its backend. */
+export async function getSecret(b: SecretBackends, store: NamespacedStore, entry: StoredEntry): Promise<Credential> {
+  switch (entry.backend) {
+    case 'keychain': {
+      const k = await b.keychain();
+      if (!k.ok) throw new MirrorauthError(k.code, `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${k.message}`, { hint: 'start or unlock the Secret Service (gnome-keyring) for this session' });
+      const secret = await k.keychain.get(entry.key);
+      if (secret === null) return EMPTY_CREDENTIAL;
+      return entry.kind === 'identitytoken' ? { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: secret } : { ...EMPTY_CREDENTIAL, username: entry.username, password: secret };
+    }
+    case 'helper': {
+      if (entry.helper === null || entry.serverURL === null) throw invalid(store.file, `${entry.key}: a helper entry needs "helper" and "serverURL"`);
+      const answer = await helperClient(b.sys, entry.helper).get(entry.serverURL);
+      if (answer === null) return EMPTY_CREDENTIAL;
+      const c = credentialFromHelper(answer.username, answer.secret);
+      return c.identityToken !== '' ? { ...c, username: entry.username } : c;
+    }
+    case 'file': {
+      const v = ((store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {}) as Record<string, unknown>;
+      if (typeof v.identitytoken === 'string' && v.identitytoken !== '') return { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: v.identitytoken };
+      if (typeof v.auth === 'string' && v.auth !== '') {
+        const decoded = Buffer.from(v.auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon <= 0) throw invalid(store.file, `${entry.key}: "auth" is not base64("user:password")`);
+        return { ...EMPTY_CREDENTIAL, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      }
+      return EMPTY_CREDENTIAL;
+    }
+    default: {
+      const never: never = entry.backend;
+      return never;
+    }
+  }
+}
+
+/** deleteSecret removes the secret of an entry from its backend (best effort for missing ones). */
+export async function deleteSecret(b: SecretBackends, entry: StoredEntry): Promise<void> {
+  if (entry.backend === 'keychain') {
+    const k = await b.keychain();
+    if (!k.ok) throw new MirrorauthError(k.code, `cannot remove ${entry.key} from the OS keychain: ${k.message}`, { hint: 'start or unlock the Secret Service and run logout again' });
+    await k.keychain.delete(entry.key);
+  } else if (entry.backend === 'helper' && entry.helper !== null && entry.serverURL !== null) {
+    await helperClient(b.sys, entry.helper).erase(entry.serverURL);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * HTTP for registries: per-host TLS from hosts.toml (CA files, client
+ * certificates, skip_verify) through an undici dispatcher, no automatic
+ * redirects (credentials must never follow one), and a cap on body size.
+ */
+import { Agent } from 'undici';
+import { MirrorauthError } from '../errors.js';
+import type { System } from '../system/system.js';
+
+export interface TlsSettings {
+  /** PEM text of extra CAs. */
+  ca: string[];
+  /** PEM cert and key pairs. */
+  clientCerts: Array<{ cert: string; key: string }>;
+  skipVerify: boolean;
+}
+
+export const MAX_BODY_BYTES = 128 * 1024;
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  tls?: TlsSettings | null;
+  timeoutMs?: number;
+}
+
+function dispatcherFor(tls: TlsSettings | null | undefined): Agent | undefined {
+  if (!tls || (tls.ca.length === 0 && tls.clientCerts.length === 0 && !tls.skipVerify)) return undefined;
+  const first = tls.clientCerts[0];
+  return new Agent({
+    connect: {
+      ...(tls.ca.length > 0 ? { ca: tls.ca } : {}),
+      ...(first ? { cert: first.cert, key: first.key } : {}),
+      rejectUnauthorized: !tls.skipVerify,
+    },
+  });
+}
+
+/** request sends one request; it never follows redirects and reads at most MAX_BODY_BYTES. */
+export async function request(sys: System, url: string, opts: RequestOptions = {}): Promise<HttpResponse> {
+  const dispatcher = dispatcherFor(opts.tls);
+  const init = {
+    method: opts.method ?? 'GET',
+    headers: opts.headers ?? {},
+    redirect: 'manual',
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+    ...(dispatcher ? { dispatcher } : {}),
+  } as unknown as RequestInit;
+  let res: Response;
+  try {
+    res = await sys.fetch(url, init);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    throw new MirrorauthError('REGISTRY_ERROR', `cannot reach ${new URL(url).origin}: ${why}`, {
+      hint: 'check the address and that the registry is running; for a plain-http registry outside loopback pass --insecure',
+      cause: e,
+    });
+  } finally {
+    void dispatcher?.close();
+  }
+  const reader = res.body?.getReader();
+  let received = 0;
+  const chunks: Uint8Array[] = [];
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      if (received > MAX_BODY_BYTES) {
+        await reader.cancel();
+        break;
+      }
+      chunks.push(value);
+    }
+  }
+  return { status: res.status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+}

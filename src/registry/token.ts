@@ -1,0 +1,148 @@
+/**
+ * The registry token exchange (distribution token auth): OAuth2 POST with a
+ * password or refresh token, falling back to GET with Basic credentials on
+ * 400/401/404/405 as containerd does; realm URLs are checked before any
+ * credential goes to them.
+ */
+import { isIP } from 'node:net';
+import { MirrorauthError } from '../errors.js';
+import type { Credential } from '../credentials/credential.js';
+import type { System } from '../system/system.js';
+import { request, type TlsSettings } from './http.js';
+
+export const CLIENT_ID = 'mirrorauth';
+/** Tokens without expires_in live 60 s (distribution spec). */
+export const DEFAULT_TOKEN_TTL_S = 60;
+
+export interface TokenResult {
+  token: string;
+  expiresInS: number;
+  issuedAtMs: number;
+  refreshToken: string | null;
+}
+
+function isPrivateOrLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  const kind = isIP(h);
+  if (kind === 4) {
+    const [a = 0, b = 0] = h.split('.').map(Number);
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || a === 0;
+  }
+  if (kind === 6) {
+    const l = h.toLowerCase();
+    return l === '::1' || l.startsWith('fc') || l.startsWith('fd') || l.startsWith('fe80') || l === '::';
+  }
+  return false;
+}
+
+/**
+ * validateRealm checks a Bearer realm before credentials are sent to it:
+ * http(s) only, no https -> http downgrade, and no private or loopback IP
+ * unless it is the registry's own host.
+ */
+export function validateRealm(realm: string, registry: URL): URL {
+  let u: URL;
+  try {
+    u = new URL(realm);
+  } catch {
+    throw new MirrorauthError('REALM_REJECTED', `the registry's token realm ${JSON.stringify(realm)} is not a URL`, { hint: 'the registry is misconfigured; no credentials were sent' });
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+    throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} uses ${u.protocol}, not http(s)`, { hint: 'no credentials were sent' });
+  }
+  if (registry.protocol === 'https:' && u.protocol === 'http:') {
+    throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} would downgrade ${registry.origin} from https to http`, { hint: 'no credentials were sent; fix the realm in the registry configuration' });
+  }
+  if (u.hostname !== registry.hostname && isPrivateOrLoopback(u.hostname)) {
+    throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} is a private or loopback address other than the registry ${registry.hostname}`, {
+      hint: 'no credentials were sent; a realm pointing at an internal address is refused unless it is the registry itself',
+    });
+  }
+  return u;
+}
+
+function basic(c: Credential): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+}
+
+function parseTokenBody(body: string, realm: URL): Omit<TokenResult, 'issuedAtMs'> & { issuedAt: string | null } {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered with something that is not JSON`);
+  }
+  const token = (typeof j.access_token === 'string' && j.access_token) || (typeof j.token === 'string' && j.token) || '';
+  if (token === '') throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered without a token`);
+  const expires = typeof j.expires_in === 'number' && j.expires_in > 0 ? j.expires_in : DEFAULT_TOKEN_TTL_S;
+  return {
+    token,
+    expiresInS: Math.max(expires, DEFAULT_TOKEN_TTL_S),
+    refreshToken: typeof j.refresh_token === 'string' && j.refresh_token !== '' ? j.refresh_token : null,
+    issuedAt: typeof j.issued_at === 'string' ? j.issued_at : null,
+  };
+}
+
+export interface TokenRequest {
+  realm: string;
+  service: string | null;
+  scopes: string[];
+  credential: Credential;
+  registry: URL;
+  tls?: TlsSettings | null;
+  /** Ask for a refresh token (login does, to store it instead of the password). */
+  offline?: boolean;
+}
+
+/** fetchToken performs the exchange and returns the token with its lifetime. */
+export async function fetchToken(sys: System, r: TokenRequest): Promise<TokenResult> {
+  const realm = validateRealm(r.realm, r.registry);
+  const c = r.credential;
+  const hasSecret = c.password !== '' || c.identityToken !== '';
+  const finish = (body: string): TokenResult => {
+    const t = parseTokenBody(body, realm);
+    const issued = t.issuedAt ? Date.parse(t.issuedAt) : NaN;
+    return { token: t.token, expiresInS: t.expiresInS, refreshToken: t.refreshToken, issuedAtMs: Number.isFinite(issued) ? issued : sys.now() };
+  };
+  if (hasSecret) {
+    const form = new URLSearchParams();
+    if (c.identityToken !== '') {
+      form.set('grant_type', 'refresh_token');
+      form.set('refresh_token', c.identityToken);
+    } else {
+      form.set('grant_type', 'password');
+      form.set('username', c.username);
+      form.set('password', c.password);
+    }
+    if (r.service) form.set('service', r.service);
+    form.set('client_id', CLIENT_ID);
+    if (r.offline) form.set('access_type', 'offline');
+    if (r.scopes.length > 0) form.set('scope', r.scopes.join(' '));
+    const res = await request(sys, realm.toString(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      tls: r.tls ?? null,
+    });
+    if (res.status >= 200 && res.status < 300) return finish(res.body);
+    const fallback = res.status === 400 || res.status === 401 || res.status === 404 || (res.status === 405 && c.username !== '');
+    if (!fallback || c.password === '') {
+      if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, { hint: 'check the user name and password' });
+      throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered HTTP ${res.status}`);
+    }
+  }
+  const url = new URL(realm.toString());
+  if (r.service) url.searchParams.set('service', r.service);
+  for (const s of r.scopes) url.searchParams.append('scope', s);
+  if (c.username !== '' && c.password !== '') {
+    url.searchParams.set('account', c.username);
+    if (r.offline) {
+      url.searchParams.set('offline_token', 'true');
+      url.searchParams.set('client_id', CLIENT_ID);
+    }
+  }
+  const res = await request(sys, url.toString(), { headers: hasSecret && c.password !== '' ? { authorization: basic(c) } : {}, tls: r.tls ?? null });
+  if (res.status >= 200 && res.status < 300) return finish(res.body);
+  if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, { hint: 'check the user name and password' });
+  throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered HTTP ${res.status}`);
+}

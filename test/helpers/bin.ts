@@ -1,0 +1,36 @@
+/** Runs the built mirrorauth binary as a user would, with a given environment and stdin. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const repo = path.resolve(import.meta.dirname, '../..');
+export const bin = path.join(repo, 'dist/bin.js');
+
+export interface BinResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** runBin runs `node dist/bin.js ARGS` with env (merged over a clean base) and optional stdin. */
+export function runBin(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {}): Promise<BinResult> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', ...opts.env })) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, [bin, ...args], { env, cwd: opts.cwd ?? repo, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** tempDir makes a fresh directory (a Docker config dir, a HOME …). */
+export function tempDir(prefix = 'mirrorauth-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
