@@ -45,6 +45,18 @@ describe('architecture', () => {
     }
   });
 
+  it('registry/ knows credentials only as a value type, never the stores', () => {
+    for (const m of modules.filter((x) => x.rel.startsWith('registry/'))) {
+      expect(m.imports.filter((i) => i.startsWith('credentials/') && i !== 'credentials/credential.ts'), m.rel).toEqual([]);
+    }
+  });
+
+  it('credentials/ never imports cli/ or registry/', () => {
+    for (const m of modules.filter((x) => x.rel.startsWith('credentials/'))) {
+      expect(m.imports.filter((i) => i.startsWith('cli/') || i.startsWith('registry/')), m.rel).toEqual([]);
+    }
+  });
+
   it('only bin.ts sets the exit code', () => {
     for (const m of modules.filter((x) => x.rel !== 'bin.ts')) expect(m.text.includes('process.exitCode'), m.rel).toBe(false);
   });
@@ -53,6 +65,9 @@ describe('architecture', () => {
     for (const m of modules) {
       if (m.imports.includes('@iarna/toml')) expect(m.rel).toBe('hosts/toml.ts');
       for (const lib of ['commander', 'chalk', 'cli-table3']) if (m.imports.includes(lib)) expect(m.rel.startsWith('cli/'), `${m.rel} imports ${lib}`).toBe(true);
+      if (m.imports.includes('undici')) expect(m.rel).toBe('registry/http.ts');
+      if (m.imports.includes('proper-lockfile')) expect(m.rel).toBe('system/node.ts');
+      if (m.text.includes('@napi-rs/keyring')) expect(m.rel).toBe('credentials/keychain.ts');
     }
   });
 });
