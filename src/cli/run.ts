@@ -116,6 +116,15 @@ function buildProgram(sys: System, ctx: Context): Command {
     ctx.exitCode = await trustCommand(sys, address, opts);
   });
 
+  program
+    .command('bazel')
+    .description('Bazel credential helper: `mirrorauth bazel get` reads {"uri": …} on stdin (docs/protocols.md)')
+    .argument('<action>', 'get')
+    .action(async (action: string) => {
+      const { serveBazel } = await import('../protocols/bazel.js');
+      ctx.exitCode = await serveBazel(sys, [action]);
+    });
+
   return program;
 }
 

@@ -29,6 +29,6 @@ export function credentialFromHelper(username: string, secret: string): Credenti
 
 /** helperSecretOf is the inverse: Username/Secret to store in a helper or keychain. */
 export function helperSecretOf(c: Credential): { username: string; secret: string } {
-  if (c.identityToken !== '') return { username: c.username === '' ? TOKEN_USERNAME : c.username, secret: c.identityToken };
+  if (c.identityToken !== '') return { username: TOKEN_USERNAME, secret: c.identityToken };
   return { username: c.username, secret: c.password };
 }

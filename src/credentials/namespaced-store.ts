@@ -11,7 +11,7 @@ import type { System } from '../system/system.js';
 import { jsonErrorLine } from '../json-error.js';
 import { EMPTY_CREDENTIAL, credentialFromHelper, helperSecretOf, type Credential } from './credential.js';
 import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
-import { openKeychain, type Keychain } from './keychain.js';
+import { classifyKeychainError, openKeychain, type Keychain } from './keychain.js';
 import { parseNamespacedKey, syntheticServerUrl } from './keys.js';
 
 export const STORE_VERSION = 1;
@@ -21,6 +21,11 @@ export const STORE_FILE = 'namespaced-auths.json';
 export type Backend = 'keychain' | 'helper' | 'file';
 export type StoreChoice = 'auto' | Backend;
 
+/**
+ * An entry is namespaced (`HOST[/PATH]?ns=NS`) or plain: a Docker key such as
+ * `ghcr.io` or the Hub URL, held for Docker when its config names mirrorauth as
+ * credsStore or credHelpers, and answered only through that route.
+ */
 export interface StoredEntry {
   key: string;
   username: string;
@@ -30,6 +35,11 @@ export interface StoredEntry {
   helper: string | null;
   serverURL: string | null;
   updatedAt: string | null;
+}
+
+/** isNamespacedKey tells namespaced entries from plain (Docker-keyed) ones. */
+export function isNamespacedKey(key: string): boolean {
+  return key.includes('?ns=');
 }
 
 export interface NamespacedStore {
@@ -81,10 +91,12 @@ export function parseStore(text: string, file: string): NamespacedStore {
     const v = value as Record<string, unknown>;
     const backend = v.backend;
     if (backend !== 'keychain' && backend !== 'helper' && backend !== 'file') throw invalid(file, `auths[${JSON.stringify(key)}].backend must be keychain, helper or file`);
-    try {
-      parseNamespacedKey(key);
-    } catch {
-      throw invalid(file, `${JSON.stringify(key)} is not a namespaced key (HOST[/PATH]?ns=REGISTRY)`);
+    if (key.includes('?ns=')) {
+      try {
+        parseNamespacedKey(key);
+      } catch {
+        throw invalid(file, `${JSON.stringify(key)} is not a namespaced key (HOST[/PATH]?ns=REGISTRY)`);
+      }
     }
     entries.set(key, {
       key,
@@ -137,15 +149,23 @@ export interface SecretBackends {
   sys: System;
   /** Docker's credsStore (the helper backend), if any. */
   credsStore: string | null;
-  keychain(): Promise<{ ok: true; keychain: Keychain } | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string }>;
+  /** The keychain, probed (for choosing where to write) or not (for reading, where the real call's error tells). */
+  keychain(probe?: boolean): Promise<{ ok: true; keychain: Keychain } | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string }>;
 }
 
 export function secretBackends(sys: System, credsStore: string | null): SecretBackends {
-  let opened: ReturnType<typeof openKeychain> | null = null;
+  const opened = new Map<boolean, ReturnType<typeof openKeychain>>();
   return {
     sys,
     credsStore,
-    keychain: () => (opened ??= openKeychain(sys)),
+    keychain: (probe = true) => {
+      let k = opened.get(probe);
+      if (!k) {
+        k = openKeychain(sys, probe);
+        opened.set(probe, k);
+      }
+      return k;
+    },
   };
 }
 
@@ -204,9 +224,16 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
 export async function getSecret(b: SecretBackends, store: NamespacedStore, entry: StoredEntry): Promise<Credential> {
   switch (entry.backend) {
     case 'keychain': {
-      const k = await b.keychain();
-      if (!k.ok) throw new MirrorauthError(k.code, `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${k.message}`, { hint: 'start or unlock the Secret Service (gnome-keyring) for this session' });
-      const secret = await k.keychain.get(entry.key);
+      const k = await b.keychain(false);
+      const unusable = (code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED', message: string) =>
+        new MirrorauthError(code, `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${message}`, { hint: 'start or unlock the Secret Service (gnome-keyring) for this session' });
+      if (!k.ok) throw unusable(k.code, k.message);
+      let secret: string | null;
+      try {
+        secret = await k.keychain.get(entry.key);
+      } catch (e) {
+        throw unusable(classifyKeychainError((e as Error).message), (e as Error).message);
+      }
       if (secret === null) return EMPTY_CREDENTIAL;
       return entry.kind === 'identitytoken' ? { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: secret } : { ...EMPTY_CREDENTIAL, username: entry.username, password: secret };
     }

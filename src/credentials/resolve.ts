@@ -15,7 +15,7 @@ import { EMPTY_CREDENTIAL, credentialFromHelper, isEmptyCredential, type Credent
 import { dockerConfigDir, loadDockerConfig, parseDockerAuthConfigEnv, type AuthEntry, type DockerConfig } from './docker-config.js';
 import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
 import { canonicalHost, canonicalNamespace, convertToHostname, dockerConfigKey, dockerLookupKeys, formatNamespacedKey, parseNamespacedKey, pathCovers } from './keys.js';
-import { getSecret, loadStore, secretBackends, type NamespacedStore, type SecretBackends, type StoredEntry } from './namespaced-store.js';
+import { getSecret, isNamespacedKey, loadStore, secretBackends, type NamespacedStore, type SecretBackends, type StoredEntry } from './namespaced-store.js';
 
 export interface CredentialContext {
   sys: System;
@@ -71,6 +71,11 @@ export interface Endpoint {
 export interface LookupOptions {
   /** Credentials given for one invocation; used only when `host` is the endpoint's host. */
   explicit?: { host: string; credential: Credential };
+  /**
+   * Answering as docker-credential-mirrorauth: the caller's config routed this
+   * host to us, so mirrorauth's own plain entries answer before Docker's config.
+   */
+  asHelper?: boolean;
 }
 
 /** sameRegistry: is the endpoint the namespace's registry itself (Docker Hub's API host counts as docker.io)? */
@@ -82,6 +87,7 @@ function findNamespaced(store: NamespacedStore, endpoint: Endpoint, namespace: s
   const host = canonicalHost(endpoint.host);
   let best: { entry: StoredEntry; len: number } | null = null;
   for (const entry of store.entries.values()) {
+    if (!isNamespacedKey(entry.key)) continue;
     const k = parseNamespacedKey(entry.key);
     if (k.host !== host || k.namespace !== namespace || !pathCovers(k.path, endpoint.path)) continue;
     if (best === null || k.path.length > best.len) best = { entry, len: k.path.length };
@@ -100,8 +106,18 @@ function authsMatch(auths: Map<string, AuthEntry>, key: string): AuthEntry | nul
  * dockerLookup asks Docker's sources for one host, trying each key variant;
  * with a helper selected for a key, Docker does not fall back to plaintext auths.
  */
-export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[]): Promise<{ credential: Credential; source: LookupSource } | null> {
+export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[], asHelper = false): Promise<{ credential: Credential; source: LookupSource } | null> {
   const keys = dockerLookupKeys(host);
+  if (asHelper) {
+    for (const key of keys) {
+      const own = ctx.store.entries.get(key);
+      if (!own || isNamespacedKey(own.key)) continue;
+      const credential = await getSecret(ctx.backends, ctx.store, own);
+      if (isEmptyCredential(credential)) continue;
+      trace.push({ step: 'creds-store', key, outcome: 'hit', detail: `mirrorauth's own store (${own.backend}), as the helper the client asked` });
+      return { credential, source: { kind: 'creds-store', helper: OWN_HELPER_NAME, key } };
+    }
+  }
   if (ctx.authConfigEnv !== null) {
     for (const key of keys) {
       const hit = authsMatch(ctx.authConfigEnv, key);
@@ -119,7 +135,18 @@ export async function dockerLookup(ctx: CredentialContext, host: string, trace: 
     const step = named !== undefined ? 'cred-helper' : 'creds-store';
     if (helper !== null && helper !== undefined) {
       if (helper === OWN_HELPER_NAME) {
-        trace.push({ step, key, outcome: 'skipped', detail: `${named !== undefined ? `credHelpers[${key}]` : 'credsStore'} names mirrorauth itself; not called (it would recurse)` });
+        // Docker routes this key to mirrorauth: answer from mirrorauth's own plain entries, never by calling itself.
+        const own = ctx.store.entries.get(key);
+        const via = `${named !== undefined ? `credHelpers[${key}]` : 'credsStore'} names mirrorauth itself`;
+        if (own && !isNamespacedKey(own.key)) {
+          const credential = await getSecret(ctx.backends, ctx.store, own);
+          if (!isEmptyCredential(credential)) {
+            trace.push({ step, key, outcome: 'hit', detail: `${via}: answered from mirrorauth's store (${own.backend})` });
+            const source: LookupSource = named !== undefined ? { kind: 'cred-helper', helper, key } : { kind: 'creds-store', helper, key };
+            return { credential, source };
+          }
+        }
+        trace.push({ step, key, outcome: 'miss', detail: `${via}: nothing in mirrorauth's store for it (not called: it would recurse)` });
         continue;
       }
       try {
@@ -161,12 +188,18 @@ export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoi
     trace.push({ step: 'explicit', key: opts.explicit.host, outcome: 'skipped', detail: `given for ${opts.explicit.host}, not for ${endpoint.host}` });
   }
 
-  if (mirror) {
-    const wanted = formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: ns });
-    for (const [step, n] of [
-      ['namespaced', ns],
-      ['namespaced-wildcard', '*'],
-    ] as const) {
+  // With no namespace known (a bare host from a helper client), only ns=* entries can apply.
+  const namespacedSteps: Array<readonly ['namespaced' | 'namespaced-wildcard', string]> = mirror
+    ? [
+        ['namespaced', ns],
+        ['namespaced-wildcard', '*'],
+      ]
+    : ns === null
+      ? [['namespaced-wildcard', '*']]
+      : [];
+  if (namespacedSteps.length > 0) {
+    const wanted = formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: ns ?? '*' });
+    for (const [step, n] of namespacedSteps) {
       const entry = findNamespaced(ctx.store, endpoint, n);
       if (entry === null) {
         trace.push({ step, key: n === '*' ? formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: '*' }) : wanted, outcome: 'miss', detail: `no entry in ${ctx.store.file}` });
@@ -186,12 +219,13 @@ export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoi
       trace.push({ step, key: entry.key, outcome: 'hit', detail: `${entry.backend}${entry.helper ? ` (docker-credential-${entry.helper})` : ''}` });
       return { credential, source: { kind: 'namespaced', key: entry.key, backend: entry.backend }, trace };
     }
-  } else {
-    const why = ns === null ? 'no upstream namespace given' : `${endpoint.host} is the registry itself`;
+  }
+  if (!mirror) {
+    const why = ns === null ? 'no upstream namespace given: only ns=* entries apply' : `${endpoint.host} is the registry itself`;
     trace.push({ step: 'namespaced', key: null, outcome: 'skipped', detail: why });
   }
 
-  const docker = await dockerLookup(ctx, endpoint.host, trace);
+  const docker = await dockerLookup(ctx, endpoint.host, trace, opts.asHelper === true);
   if (docker) return { ...docker, trace };
 
   if (mirror) {

@@ -3,7 +3,7 @@
  * certificates, skip_verify) through an undici dispatcher, no automatic
  * redirects (credentials must never follow one), and a cap on body size.
  */
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { MirrorauthError } from '../errors.js';
 import type { System } from '../system/system.js';
 
@@ -31,9 +31,11 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-function dispatcherFor(tls: TlsSettings | null | undefined): Agent | undefined {
+/** dispatcherFor builds an undici Agent for per-host TLS; undici is loaded only when one is needed. */
+async function dispatcherFor(tls: TlsSettings | null | undefined): Promise<Agent | undefined> {
   if (!tls || (tls.ca.length === 0 && tls.clientCerts.length === 0 && !tls.skipVerify)) return undefined;
   const first = tls.clientCerts[0];
+  const { Agent } = await import('undici');
   return new Agent({
     connect: {
       ...(tls.ca.length > 0 ? { ca: tls.ca } : {}),
@@ -45,7 +47,7 @@ function dispatcherFor(tls: TlsSettings | null | undefined): Agent | undefined {
 
 /** request sends one request; it never follows redirects and reads at most MAX_BODY_BYTES. */
 export async function request(sys: System, url: string, opts: RequestOptions = {}): Promise<HttpResponse> {
-  const dispatcher = dispatcherFor(opts.tls);
+  const dispatcher = await dispatcherFor(opts.tls);
   const init = {
     method: opts.method ?? 'GET',
     headers: opts.headers ?? {},

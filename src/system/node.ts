@@ -8,7 +8,6 @@ import { promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import lockfile from 'proper-lockfile';
 import type { DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
 
 function toStat(s: Stats): FileStat {
@@ -149,6 +148,7 @@ export function nodeSystem(): System {
     fetch: (...args) => globalThis.fetch(...args),
     spawn,
     lock: async (path) => {
+      const { default: lockfile } = await import('proper-lockfile');
       const release = await lockfile.lock(path, {
         realpath: false,
         stale: 10_000,

@@ -48,7 +48,8 @@ describe('resolveCredential', () => {
     ['namespace entry without path', { host: 'mirror.corp', path: '' }, 'docker.io', 'namespaced', 'ns-root'],
     ['port 443 is the same host', { host: 'mirror.corp:443', path: '' }, 'docker.io', 'namespaced', 'ns-root'],
     ['ns=* for other upstreams', { host: 'mirror.corp', path: '' }, 'ghcr.io', 'namespaced', 'wildcard'],
-    ["Docker's entry for a plain host (no namespace)", { host: 'mirror.corp', path: '' }, null, 'auths', 'docker-mirror'],
+    ['a bare host (no namespace known) gets the ns=* entry first', { host: 'mirror.corp', path: '' }, null, 'namespaced', 'wildcard'],
+    ["then Docker's entry for it", { host: 'mirror.corp', path: '' }, 'mirror.corp', 'auths', 'docker-mirror'],
     ['Docker Hub API host finds the Hub key', { host: 'registry-1.docker.io', path: '' }, 'docker.io', 'auths', 'hub'],
     ['legacy scheme/path keys match by host', { host: 'legacy.example:5000', path: '' }, null, 'auths', 'legacy'],
     ['upstream credentials go to a trusted mirror', { host: 'trusted.corp', path: '' }, 'docker.io', 'trusted-upstream', 'hub'],
@@ -94,11 +95,15 @@ describe('resolveCredential', () => {
     expect((await resolveCredential(ctx, { host: 'plain.example', path: '' }, null)).source.kind).toBe('anonymous');
   });
 
-  it('never calls its own helper from inside (recursion guard)', async () => {
-    const w = world({ config: { credsStore: 'mirrorauth', auths: { 'r.example': {} } } });
-    const r = await resolveCredential(await openCredentials(w.sys, w.dir), { host: 'r.example', path: '' }, null);
-    expect(r.source.kind).toBe('anonymous');
-    expect(r.trace.some((t) => t.outcome === 'skipped' && /mirrorauth itself/.test(t.detail))).toBe(true);
+  it('never calls its own helper from inside: a key Docker routes to mirrorauth is answered from its own store', async () => {
+    const w = world({ config: { credsStore: 'mirrorauth', auths: { 'r.example': {}, 's.example': {} } }, store: { version: 1, auths: { 'r.example': fileEntry('own', 'pw') } } });
+    const ctx = await openCredentials(w.sys, w.dir);
+    const r = await resolveCredential(ctx, { host: 'r.example', path: '' }, null);
+    expect(r).toMatchObject({ source: { kind: 'creds-store', helper: 'mirrorauth' }, credential: { username: 'own' } });
+    const s = await resolveCredential(ctx, { host: 's.example', path: '' }, null);
+    expect(s.source.kind).toBe('anonymous');
+    expect(s.trace.some((t) => /mirrorauth itself.*not called/.test(t.detail))).toBe(true);
+    expect(w.helperLog()).toBe('');
   });
 
   it('identity tokens from helpers (<token>) come back as identity tokens', async () => {

@@ -6,7 +6,8 @@
 import { EMPTY_CREDENTIAL, credentialFromHelper, type Credential } from '../../credentials/credential.js';
 import { helperClient, OWN_HELPER_NAME } from '../../credentials/helper-client.js';
 import { formatNamespacedKey, parseNerdctlKey } from '../../credentials/keys.js';
-import { putSecret, updateStore, type StoreChoice } from '../../credentials/namespaced-store.js';
+import { putEntry } from '../../credentials/entries.js';
+import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import type { System } from '../../system/system.js';
@@ -55,10 +56,7 @@ export async function importCommand(sys: System, source: string, o: ImportOption
       sys.stdout.write(`would import ${f.from} as ${f.key}\n`);
       continue;
     }
-    const put = await putSecret(ctx.backends, f.key, credential, (o.store ?? 'auto') as StoreChoice);
-    await updateStore(sys, ctx.dockerDir, (raw) => {
-      (raw.auths as Record<string, unknown>)[f.key] = { ...put.entry, importedFrom: f.from };
-    });
+    const put = await putEntry(ctx, f.key, credential, (o.store ?? 'auto') as StoreChoice, { importedFrom: f.from });
     sys.stdout.write(`imported ${f.from} as ${f.key} (${put.backend})\n`);
   }
   sys.stdout.write('nerdctl\'s own entries were left as they are; remove them with nerdctl logout when no longer needed.\n');

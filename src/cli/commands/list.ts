@@ -1,6 +1,7 @@
 /** `mirrorauth list [--json]`: every stored key, its user name and where it lives; never a secret. */
 import { helperClient, OWN_HELPER_NAME } from '../../credentials/helper-client.js';
 import { formatNamespacedKey, parseNamespacedKey, parseNerdctlKey } from '../../credentials/keys.js';
+import { isNamespacedKey } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT } from '../../errors.js';
 import type { System } from '../../system/system.js';
@@ -25,7 +26,7 @@ export async function listCommand(sys: System, o: ListOptions): Promise<number> 
       notes.push(`docker-credential-${store} list failed: ${(e as Error).message}`);
     }
   }
-  const namespaced = [...ctx.store.entries.values()].map((e) => {
+  const namespaced = [...ctx.store.entries.values()].filter((e) => isNamespacedKey(e.key)).map((e) => {
     const k = parseNamespacedKey(e.key);
     return { key: e.key, host: k.host, path: k.path, namespace: k.namespace, username: e.username, backend: e.backend, helper: e.helper, updatedAt: e.updatedAt, trusted: ctx.store.trusted.includes(e.key) };
   });
@@ -38,6 +39,13 @@ export async function listCommand(sys: System, o: ListOptions): Promise<number> 
   }
   for (const [key, user] of Object.entries(helperUsers)) {
     if (!ctx.docker.auths.has(key) && !key.endsWith('.mirrorauth.invalid') && !parseNerdctlKey(key)) docker.push({ key, username: user, store: 'credsStore', helper: store });
+  }
+  for (const e of ctx.store.entries.values()) {
+    if (isNamespacedKey(e.key)) continue;
+    const at = docker.findIndex((d) => d.key === e.key);
+    const row = { key: e.key, username: e.username, store: `mirrorauth (${e.backend})`, helper: OWN_HELPER_NAME };
+    if (at >= 0) docker[at] = row;
+    else docker.push(row);
   }
   for (const [key, helper] of ctx.docker.credHelpers) if (!docker.some((d) => d.key === key)) docker.push({ key, username: null, store: 'credHelpers', helper });
   const nerdctl = [...new Set([...ctx.docker.auths.keys(), ...Object.keys(helperUsers)])]

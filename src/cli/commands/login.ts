@@ -7,7 +7,9 @@
 import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
 import { canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
-import { putSecret, updateStore, type StoreChoice } from '../../credentials/namespaced-store.js';
+import { putEntry } from '../../credentials/entries.js';
+import { OWN_HELPER_NAME } from '../../credentials/helper-client.js';
+import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { isLocalhost } from '../../hosts/go-semantics.js';
@@ -167,10 +169,7 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   let storedWhere: string;
   if (namespace !== null) {
     const key = formatNamespacedKey({ host: endpoint.host, path: endpoint.path, namespace });
-    const put = await putSecret(ctx.backends, key, toStore, choice);
-    await updateStore(sys, ctx.dockerDir, (raw) => {
-      (raw.auths as Record<string, unknown>)[key] = put.entry;
-    });
+    const put = await putEntry(ctx, key, toStore, choice);
     for (const n of put.notes) sys.stderr.write(`${err.c.dim(`note: ${n}`)}\n`);
     storedWhere = `${key} in ${put.backend === 'keychain' ? 'the OS keychain' : put.backend === 'helper' ? `docker-credential-${put.helper}` : ctx.store.file}`;
     if (put.backend === 'file' && toStore.password !== '') {
@@ -182,10 +181,16 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   } else {
     if (choice !== 'auto') throw new MirrorauthError('USAGE', '--store applies to namespaced logins only; a plain login is stored where `docker login` stores it', { hint: 'drop --store, or log in to MIRROR?ns=REGISTRY' });
     const key = dockerServerKey(server ?? 'docker.io');
+    if ((ctx.docker.credHelpers.get(key) ?? ctx.docker.credsStore) === OWN_HELPER_NAME) {
+      // Docker sends this key to docker-credential-mirrorauth: keep it in mirrorauth's own store.
+      const put = await putEntry(ctx, key, toStore, 'auto');
+      storedWhere = `${key} in mirrorauth's store (${put.backend}), which Docker reaches through docker-credential-mirrorauth`;
+    } else {
     const stored = await storeDockerLogin(sys, ctx.docker, key, toStore);
     storedWhere = `${key} in ${stored.where.kind === 'helper' ? `docker-credential-${stored.where.helper}` : stored.where.file}`;
     if (stored.where.kind === 'file' && toStore.password !== '') {
       warn(`WARNING! Your password is stored unencrypted in ${stored.where.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
+    }
     }
   }
 

@@ -1,7 +1,7 @@
 /** `mirrorauth logout [SERVER] [--registry-namespace NS]`: remove stored credentials, same addressing as login. */
-import { eraseDockerLogin } from '../../credentials/docker-store.js';
+import { dockerServerKey, eraseDockerLogin } from '../../credentials/docker-store.js';
+import { removeEntry } from '../../credentials/entries.js';
 import { canonicalNamespace, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
-import { deleteSecret, updateStore } from '../../credentials/namespaced-store.js';
 import { isSameRegistry, openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import type { System } from '../../system/system.js';
@@ -19,15 +19,15 @@ export async function logoutCommand(sys: System, server: string | undefined, o: 
   const ctx = await openCredentials(sys, o.config);
   if (namespace !== null) {
     const key = formatNamespacedKey({ host: endpoint.host, path: endpoint.path, namespace });
-    const entry = ctx.store.entries.get(key);
-    if (!entry) {
+    if (!(await removeEntry(ctx, key))) {
       throw new MirrorauthError('NOT_FOUND', `not logged in to ${key}`, { hint: 'run `mirrorauth list` to see the stored keys' });
     }
-    await deleteSecret(ctx.backends, entry);
-    await updateStore(sys, ctx.dockerDir, (raw) => {
-      delete (raw.auths as Record<string, unknown>)[key];
-    });
     sys.stdout.write(`Removing login credentials for ${key}\n`);
+    return EXIT.OK;
+  }
+  const own = dockerServerKey(server ?? 'docker.io');
+  if (await removeEntry(ctx, own)) {
+    sys.stdout.write(`Removing login credentials for ${own}\n`);
     return EXIT.OK;
   }
   const erased = await eraseDockerLogin(sys, ctx.docker, server ?? 'docker.io');

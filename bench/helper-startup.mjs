@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Benchmark: a credential helper is started once per request, so its start-up is the product's latency.
+// In one run, against the real gnome-keyring (scripts/test-harness.sh), it times:
+//   node -e 0                                        the baseline
+//   docker-credential-secretservice get              Debian's Go helper, same keyring
+//   docker-credential-mirrorauth get                 our helper, secret in the keyring
+//   mirrorauth bazel get (warm token cache)          Bearer registry, token served from the disk cache
+// Each is run interleaved (median of BENCH_RUNS), once with NODE_EXTRA_CA_CERTS unset and once as this
+// machine sets it, and printed as a ratio to `node -e 0` measured in the same pass.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const harnessDir = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-harness-'));
+const script = path.join(repo, 'scripts/test-harness.sh');
+const missing = execFileSync('bash', [script, 'missing'], { encoding: 'utf8' }).trim();
+if (missing) {
+  console.error(`helper-startup needs the real keyring and registries: apt-get install -y ${missing}`);
+  process.exit(process.env.CI === 'true' ? 1 : 0);
+}
+const envFile = execFileSync('bash', [script, 'up'], { encoding: 'utf8', env: { ...process.env, HARNESS_DIR: harnessDir, HARNESS_BASE_PORT: process.env.HARNESS_BASE_PORT ?? '16000' } }).trim();
+const H = {};
+for (const m of readFileSync(envFile, 'utf8').matchAll(/([A-Z_]+)=(\S+)/g)) H[m[1]] = m[2];
+try {
+  const cfg = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-config-'));
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-cache-'));
+  const base = { ...process.env, ...H, DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, NO_COLOR: '1' };
+  const host = H.HARNESS_BASIC;
+  // the same secret in both helpers' keyring entries
+  execFileSync('docker-credential-secretservice', ['store'], { input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: 'alice-pw' }), env: base });
+  execFileSync(process.execPath, [path.join(repo, 'dist/docker-credential-mirrorauth.cjs'), 'store'], { input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: 'alice-pw' }), env: base });
+  const stored = JSON.parse(readFileSync(path.join(cfg, 'mirrorauth/namespaced-auths.json'), 'utf8')).auths[host];
+  if (stored.backend !== 'keychain') throw new Error(`expected the keychain backend, got ${stored.backend}`);
+  execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'login', H.HARNESS_UPSTREAM, '-u', 'alice', '--password-stdin'], { input: 'alice-pw', env: base, stdio: ['pipe', 'ignore', 'ignore'] });
+  const bazelInput = JSON.stringify({ uri: `http://${H.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1` });
+  const warm = execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'bazel', 'get'], { input: bazelInput, env: base, encoding: 'utf8' });
+  if (!warm.includes('Bearer')) throw new Error('bazel get did not answer a bearer token');
+
+  const commands = {
+    'node -e 0': [process.execPath, ['-e', '0'], ''],
+    'docker-credential-secretservice get': ['docker-credential-secretservice', ['get'], host],
+    'docker-credential-mirrorauth get': [process.execPath, [path.join(repo, 'dist/docker-credential-mirrorauth.cjs'), 'get'], host],
+    'mirrorauth bazel get (warm cache)': [process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'bazel', 'get'], bazelInput],
+  };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const results = {};
+  for (const mode of ['unset', 'set']) {
+    const env = { ...base };
+    if (mode === 'unset') delete env.NODE_EXTRA_CA_CERTS;
+    else env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
+    const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+    for (let i = 0; i < RUNS + 3; i++) {
+      for (const [name, [cmd, args, input]] of Object.entries(commands)) {
+        const t0 = performance.now();
+        const r = spawnSync(cmd, args, { input, env });
+        const ms = performance.now() - t0;
+        if (r.status !== 0) throw new Error(`${name} failed: ${r.stdout}${r.stderr}`);
+        if (i >= 3) times[name].push(ms);
+      }
+    }
+    const baseline = median(times['node -e 0']);
+    results[`NODE_EXTRA_CA_CERTS ${mode}`] = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, { medianMs: +median(v).toFixed(1), ratioToNode: +(median(v) / baseline).toFixed(2) }]));
+  }
+  console.log(JSON.stringify({ benchmark: 'helper-startup', node: process.version, runs: RUNS, results }, null, 2));
+  for (const [mode, r] of Object.entries(results)) {
+    console.log(`${mode}: ${Object.entries(r).map(([k, v]) => `${k} ${v.medianMs} ms (${v.ratioToNode}x)`).join('; ')}`);
+  }
+} finally {
+  execFileSync('bash', [script, 'down'], { env: { ...process.env, HARNESS_DIR: harnessDir } });
+}

@@ -1,0 +1,116 @@
+/**
+ * The Bazel credential-helper protocol: `mirrorauth bazel get` reads
+ * {"uri": "..."} and answers {"headers": {...}, "expires": "..."} or {}.
+ * Only hosts mirrorauth knows get anything; Bearer registries get a token from
+ * the exchange (cached on disk), with `expires` in Bazel's RFC 3339 form
+ * (no fractional seconds) a margin before the token really expires.
+ * .bazelrc: build --credential_helper=ghcr.io=/usr/local/bin/mirrorauth-bazel
+ * where mirrorauth-bazel is `exec mirrorauth bazel get` (Bazel appends `get` itself).
+ */
+import { canonicalHost, dockerLookupKeys, parseEndpoint } from '../credentials/keys.js';
+import { isNamespacedKey } from '../credentials/namespaced-store.js';
+import { openCredentials, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
+import { isMirrorauthError } from '../errors.js';
+import { authorizationFor } from '../registry/authorize.js';
+import { TokenCache } from '../registry/token-cache.js';
+import type { System } from '../system/system.js';
+
+export interface BazelReply {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** The allow-list of extra hosts (comma-separated) that may receive credentials. */
+export const BAZEL_ALLOW_ENV = 'MIRRORAUTH_BAZEL_HOSTS';
+
+/** bazelExpires formats a time as Bazel parses it: yyyy-MM-dd'T'HH:mm:ssXXX, no fractional seconds. */
+export function bazelExpires(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+interface RegistryUri {
+  apiBase: string;
+  host: string;
+  endpointPath: string;
+  repository: string;
+  namespace: string | null;
+}
+
+/** parseRegistryUri reads scheme://host[/prefix]/v2/<repository>/(manifests|blobs|tags|referrers)/… [?ns=NS]. */
+export function parseRegistryUri(uri: string): RegistryUri | null {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+  const ns = u.searchParams.getAll('ns');
+  if (ns.length > 1) return null;
+  const m = /^(.*?)\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)(?:\/|$)/.exec(u.pathname);
+  if (!m) return null;
+  const e = parseEndpoint(`${u.host}${m[1] ?? ''}${ns.length === 1 ? `?ns=${encodeURIComponent(ns[0] as string)}` : ''}`);
+  return {
+    apiBase: `${u.protocol}//${u.host}${m[1] ?? ''}/v2`,
+    host: u.host,
+    endpointPath: e.path,
+    repository: decodeURIComponent(m[2] as string),
+    namespace: e.namespace,
+  };
+}
+
+/** knownHost: an explicit entry names this host somewhere (store, Docker config, allow-list). */
+function knownHost(ctx: CredentialContext, sys: System, host: string): boolean {
+  const h = canonicalHost(host);
+  const allow = (sys.env[BAZEL_ALLOW_ENV] ?? '').split(',').map((x) => canonicalHost(x.trim())).filter(Boolean);
+  if (allow.includes(h)) return true;
+  for (const key of ctx.store.entries.keys()) {
+    const k = isNamespacedKey(key) ? key.slice(0, key.indexOf('?')).split('/')[0] : key;
+    if (k !== undefined && canonicalHost(k) === h) return true;
+  }
+  const keys = dockerLookupKeys(host);
+  if (keys.some((k) => ctx.docker.auths.has(k) || ctx.docker.credHelpers.has(k))) return true;
+  if (ctx.authConfigEnv && keys.some((k) => ctx.authConfigEnv?.has(k))) return true;
+  return false;
+}
+
+export async function handleBazel(sys: System, input: string): Promise<BazelReply> {
+  const none = (): BazelReply => ({ stdout: '{}\n', stderr: '', code: 0 });
+  let req: unknown;
+  try {
+    req = JSON.parse(input);
+  } catch {
+    return { stdout: '', stderr: 'mirrorauth bazel: the request on stdin is not JSON (expected {"uri": "https://…"})\n', code: 2 };
+  }
+  const uri = typeof req === 'object' && req !== null ? (req as { uri?: unknown }).uri : undefined;
+  if (typeof uri !== 'string' || uri === '') return { stdout: '', stderr: 'mirrorauth bazel: the request has no "uri" string\n', code: 2 };
+  const target = parseRegistryUri(uri);
+  if (target === null) return none();
+  try {
+    const ctx = await openCredentials(sys);
+    if (!knownHost(ctx, sys, target.host)) return none();
+    const lookup = await resolveCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
+    if (lookup.source.kind === 'anonymous') return none();
+    const cache = await TokenCache.open(sys);
+    const auth = await authorizationFor(sys, cache, { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'] }, lookup.credential);
+    await cache.save().catch(() => undefined);
+    if (auth.header === null) return none();
+    const reply: { headers: Record<string, string[]>; expires?: string } = { headers: { Authorization: [auth.header] } };
+    if (auth.expiresAt !== null) reply.expires = bazelExpires(auth.expiresAt - 60_000);
+    return { stdout: `${JSON.stringify(reply)}\n`, stderr: '', code: 0 };
+  } catch (e) {
+    return { stdout: '', stderr: `mirrorauth bazel: ${isMirrorauthError(e) ? e.message : (e as Error).message}\n`, code: 1 };
+  }
+}
+
+export async function serveBazel(sys: System, args: readonly string[]): Promise<number> {
+  if (args[0] !== 'get' || args.length !== 1) {
+    sys.stderr.write('usage: mirrorauth bazel get  (request {"uri": "…"} on stdin)\n');
+    return 2;
+  }
+  const reply = await handleBazel(sys, await sys.stdin.readAll());
+  sys.stdout.write(reply.stdout);
+  sys.stderr.write(reply.stderr);
+  return reply.code;
+}

@@ -1,0 +1,129 @@
+/**
+ * docker-credential-mirrorauth: the docker-credential-helpers protocol, byte
+ * for byte (actions get/store/erase/list/version; errors on stdout with exit 1;
+ * the exact not-found text). `get` answers through resolveCredential, so a
+ * namespaced entry is returned only for its endpoint and namespace.
+ */
+import { credentialFromHelper, helperSecretOf } from '../credentials/credential.js';
+import { putEntry, removeEntry } from '../credentials/entries.js';
+import { NOT_FOUND_MESSAGE } from '../credentials/helper-client.js';
+import { formatNamespacedKey, parseEndpoint } from '../credentials/keys.js';
+import { isNamespacedKey } from '../credentials/namespaced-store.js';
+import { openCredentials, resolveCredential } from '../credentials/resolve.js';
+import { isMirrorauthError } from '../errors.js';
+import type { System } from '../system/system.js';
+
+export const HELPER_PROGRAM = 'docker-credential-mirrorauth';
+export const HELPER_VERSION = '0.1.0';
+const USAGE = `Usage: ${HELPER_PROGRAM} <store|get|erase|list|version>`;
+
+export interface HelperReply {
+  stdout: string;
+  code: number;
+}
+
+const ok = (stdout = ''): HelperReply => ({ stdout, code: 0 });
+const fail = (message: string): HelperReply => ({ stdout: `${message}\n`, code: 1 });
+
+/**
+ * keyFor turns what a client sends (bare host, URL, host?ns=NS, or a full
+ * request URL with ?ns=) into the store key and lookup endpoint; null when the
+ * input is ambiguous (several ns values) or unusable.
+ */
+export function addressOf(serverURL: string): { key: string; endpoint: { host: string; path: string }; namespace: string | null } | null {
+  const q = serverURL.indexOf('?');
+  if (q >= 0 && new URLSearchParams(serverURL.slice(q + 1)).getAll('ns').length > 1) return null;
+  let e;
+  try {
+    e = parseEndpoint(serverURL);
+  } catch {
+    return null;
+  }
+  const key = e.namespace === null ? serverURL : formatNamespacedKey({ host: e.host, path: e.path, namespace: e.namespace });
+  return { key, endpoint: { host: e.host, path: e.path }, namespace: e.namespace };
+}
+
+async function get(sys: System, input: string): Promise<HelperReply> {
+  const serverURL = input.trim();
+  if (serverURL === '') return fail('no credentials server URL');
+  const a = addressOf(serverURL);
+  if (a === null) return fail(NOT_FOUND_MESSAGE);
+  const ctx = await openCredentials(sys);
+  const r = await resolveCredential(ctx, a.endpoint, a.namespace, { asHelper: true });
+  if (r.source.kind === 'anonymous') return fail(NOT_FOUND_MESSAGE);
+  const { username, secret } = helperSecretOf(r.credential);
+  return ok(`${JSON.stringify({ ServerURL: serverURL, Username: username, Secret: secret })}\n`);
+}
+
+async function store(sys: System, input: string): Promise<HelperReply> {
+  let req: { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
+  try {
+    req = JSON.parse(input) as typeof req;
+  } catch (e) {
+    return fail((e as Error).message.split('\n')[0] ?? 'invalid JSON');
+  }
+  const serverURL = typeof req.ServerURL === 'string' ? req.ServerURL.trim() : '';
+  const username = typeof req.Username === 'string' ? req.Username : '';
+  const secret = typeof req.Secret === 'string' ? req.Secret : '';
+  if (serverURL === '') return fail('no credentials server URL');
+  if (username === '') return fail('no credentials username');
+  const a = addressOf(serverURL);
+  if (a === null) return fail(`invalid server URL ${JSON.stringify(serverURL)}`);
+  const ctx = await openCredentials(sys);
+  await putEntry(ctx, a.key, credentialFromHelper(username, secret), 'auto');
+  return ok();
+}
+
+async function erase(sys: System, input: string): Promise<HelperReply> {
+  const serverURL = input.trim();
+  if (serverURL === '') return fail('no credentials server URL');
+  const a = addressOf(serverURL);
+  if (a === null) return ok();
+  await removeEntry(await openCredentials(sys), a.key);
+  return ok();
+}
+
+async function list(sys: System): Promise<HelperReply> {
+  const ctx = await openCredentials(sys);
+  const out: Record<string, string> = {};
+  // Only plain entries: namespaced ones would be handed to builds for the wrong host.
+  for (const e of ctx.store.entries.values()) if (!isNamespacedKey(e.key)) out[e.key] = e.username;
+  return ok(`${JSON.stringify(out)}\n`);
+}
+
+/** handleDockerHelper runs one invocation; stdin is read only by the actions that take it. */
+export async function handleDockerHelper(sys: System, args: readonly string[], readStdin: () => Promise<string>): Promise<HelperReply> {
+  if (args.length !== 1) return fail(USAGE);
+  const action = args[0] as string;
+  try {
+    switch (action) {
+      case 'get':
+        return await get(sys, await readStdin());
+      case 'store':
+        return await store(sys, await readStdin());
+      case 'erase':
+        return await erase(sys, await readStdin());
+      case 'list':
+        return await list(sys);
+      case 'version':
+      case '--version':
+      case '-v':
+        return ok(`${HELPER_PROGRAM} (mirrorauth) ${HELPER_VERSION}\n`);
+      case '--help':
+      case '-h':
+        return ok(`${USAGE}\n`);
+      default:
+        return fail(`${HELPER_PROGRAM}: unknown action: ${action}`);
+    }
+  } catch (e) {
+    // errors go to stdout, one line, exit 1 — what docker and containers/image read
+    return fail(isMirrorauthError(e) ? e.message : `internal error: ${(e as Error).message}`);
+  }
+}
+
+/** serveDockerHelper is the process shell: argv in, stdout and exit code out. */
+export async function serveDockerHelper(sys: System, args: readonly string[]): Promise<number> {
+  const reply = await handleDockerHelper(sys, args, () => sys.stdin.readAll());
+  sys.stdout.write(reply.stdout);
+  return reply.code;
+}

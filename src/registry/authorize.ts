@@ -1,0 +1,65 @@
+/**
+ * authorizationFor turns a credential into the Authorization header a registry
+ * endpoint accepts for one repository: Basic as is, Bearer through the token
+ * exchange, both with the challenge and tokens cached on disk.
+ */
+import type { Credential } from '../credentials/credential.js';
+import { queryEscape } from '../hosts/go-semantics.js';
+import type { System } from '../system/system.js';
+import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
+import { request, type TlsSettings } from './http.js';
+import { fetchToken } from './token.js';
+import { credentialIdentity, tokenKey, type TokenCache } from './token-cache.js';
+
+export interface AuthTarget {
+  /** scheme://host + API path (…/v2). */
+  apiBase: string;
+  namespace: string | null;
+  repository: string;
+  actions: string[];
+  tls?: TlsSettings | null;
+}
+
+export interface Authorization {
+  header: string | null;
+  /** When the header stops working (ms since the epoch), or null for Basic. */
+  expiresAt: number | null;
+  /** Whether any network request was sent. */
+  network: boolean;
+}
+
+/** Tokens are not handed out when they have less than this left. */
+export const TOKEN_MARGIN_MS = 60_000;
+
+export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTarget, credential: Credential): Promise<Authorization> {
+  const base = `${t.apiBase.replace(/\/+$/, '')}/${t.namespace === null ? '' : `?ns=${queryEscape(t.namespace)}`}`;
+  let network = false;
+  let challenge = cache.challenge(base);
+  if (challenge === null) {
+    network = true;
+    const res = await request(sys, base, { tls: t.tls ?? null });
+    if (res.status >= 200 && res.status < 300) {
+      cache.setChallenge(base, { scheme: 'none', realm: null, service: null });
+    } else {
+      const header = res.headers.get('www-authenticate');
+      const c = preferredChallenge(parseWwwAuthenticate(header ? [header] : []));
+      cache.setChallenge(base, c === null ? { scheme: 'none', realm: null, service: null } : { scheme: c.scheme === 'bearer' ? 'bearer' : 'basic', realm: c.params.realm ?? null, service: c.params.service ?? null });
+    }
+    challenge = cache.challenge(base);
+  }
+  if (challenge === null || challenge.scheme === 'none') return { header: null, expiresAt: null, network };
+  if (challenge.scheme === 'basic') {
+    if (credential.password === '') return { header: null, expiresAt: null, network };
+    return { header: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`, expiresAt: null, network };
+  }
+  if (credential.registryToken !== '') return { header: `Bearer ${credential.registryToken}`, expiresAt: null, network };
+  const scope = `repository:${t.repository}:${t.actions.join(',')}`;
+  const identity = credentialIdentity(credential.username, credential.identityToken || credential.password);
+  const key = tokenKey(challenge.realm ?? '', challenge.service, [scope], identity);
+  const cached = cache.token(key, TOKEN_MARGIN_MS);
+  if (cached) return { header: `Bearer ${cached.token}`, expiresAt: cached.expiresAt, network };
+  const token = await fetchToken(sys, { realm: challenge.realm ?? '', service: challenge.service, scopes: [scope], credential, registry: new URL(base), tls: t.tls ?? null });
+  const expiresAt = token.issuedAtMs + token.expiresInS * 1000;
+  cache.setToken(key, { token: token.token, expiresAt });
+  return { header: `Bearer ${token.token}`, expiresAt, network: true };
+}

@@ -1,0 +1,109 @@
+/**
+ * On-disk cache of registry challenges and tokens, per user
+ * (`${XDG_CACHE_HOME:-~/.cache}/mirrorauth/tokens.json`, 0600 in a 0700 dir).
+ * Token keys are hashes of realm, service, scopes and the credential's identity
+ * (never the secret itself). Every read checks expiry; a corrupted file is
+ * discarded, never fatal.
+ */
+import { createHash } from 'node:crypto';
+import { writeFileAtomic } from '../system/atomic-write.js';
+import type { System } from '../system/system.js';
+
+export interface CachedChallenge {
+  scheme: 'none' | 'basic' | 'bearer';
+  realm: string | null;
+  service: string | null;
+  /** ms since the epoch after which the challenge is asked again. */
+  until: number;
+}
+
+export interface CachedToken {
+  token: string;
+  /** ms since the epoch at which the registry stops accepting the token. */
+  expiresAt: number;
+}
+
+interface CacheFile {
+  version: 1;
+  challenges: Record<string, CachedChallenge>;
+  tokens: Record<string, CachedToken>;
+}
+
+/** How long a discovered challenge is trusted before /v2/ is asked again. */
+export const CHALLENGE_TTL_MS = 60 * 60 * 1000;
+
+export function tokenCacheFile(sys: System): string {
+  const base = sys.env.XDG_CACHE_HOME || `${sys.homedir()}/.cache`;
+  return `${base}/mirrorauth/tokens.json`;
+}
+
+/** tokenKey identifies a token by realm, service, sorted scopes and a hash of the credential. */
+export function tokenKey(realm: string, service: string | null, scopes: string[], identity: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([realm, service ?? '', [...new Set(scopes)].sort(), identity]))
+    .digest('hex');
+}
+
+/** credentialIdentity hashes who is asking, so a token is never shared between credentials. */
+export function credentialIdentity(username: string, secret: string): string {
+  return createHash('sha256').update(`${username}\u0000${secret}`).digest('hex');
+}
+
+export class TokenCache {
+  private data: CacheFile = { version: 1, challenges: {}, tokens: {} };
+  private dirty = false;
+
+  private constructor(
+    private readonly sys: System,
+    readonly file: string,
+  ) {}
+
+  /** open reads the cache; anything unreadable or malformed starts an empty one. */
+  static async open(sys: System, file = tokenCacheFile(sys)): Promise<TokenCache> {
+    const c = new TokenCache(sys, file);
+    try {
+      const parsed = JSON.parse(await sys.fs.readText(file)) as Partial<CacheFile>;
+      if (parsed.version === 1 && typeof parsed.challenges === 'object' && typeof parsed.tokens === 'object' && parsed.challenges && parsed.tokens) {
+        c.data = { version: 1, challenges: parsed.challenges, tokens: parsed.tokens };
+      } else {
+        c.dirty = true;
+      }
+    } catch {
+      c.dirty = true; // missing or corrupt: start empty
+    }
+    return c;
+  }
+
+  challenge(base: string): CachedChallenge | null {
+    const c = this.data.challenges[base];
+    if (!c || typeof c.until !== 'number' || c.until <= this.sys.now()) return null;
+    return c;
+  }
+
+  setChallenge(base: string, c: Omit<CachedChallenge, 'until'>): void {
+    this.data.challenges[base] = { ...c, until: this.sys.now() + CHALLENGE_TTL_MS };
+    this.dirty = true;
+  }
+
+  /** token returns a cached token that stays valid for at least `marginMs` more. */
+  token(key: string, marginMs: number): CachedToken | null {
+    const t = this.data.tokens[key];
+    if (!t || typeof t.token !== 'string' || typeof t.expiresAt !== 'number') return null;
+    return t.expiresAt - marginMs > this.sys.now() ? t : null;
+  }
+
+  setToken(key: string, t: CachedToken): void {
+    this.data.tokens[key] = t;
+    this.dirty = true;
+  }
+
+  /** save writes the cache when it changed, dropping expired entries. */
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    const now = this.sys.now();
+    for (const [k, t] of Object.entries(this.data.tokens)) if (t.expiresAt <= now) delete this.data.tokens[k];
+    for (const [k, c] of Object.entries(this.data.challenges)) if (c.until <= now) delete this.data.challenges[k];
+    await writeFileAtomic(this.sys, this.file, JSON.stringify(this.data), { mode: 0o600 });
+    this.dirty = false;
+  }
+}
