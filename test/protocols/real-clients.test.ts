@@ -9,7 +9,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { repo, runBin, tempDir } from '../helpers/bin.js';
 
 const h = inject('harness');
-const E = h.env as Record<string, string>;
+const E = h.env as Record<string, string> & { HARNESS_BASIC: string; HARNESS_MIRROR: string; HARNESS_UPSTREAM: string; HARNESS_DIR: string; HARNESS_TOKEN_LOG: string; HARNESS_IMAGE_DIGEST: string };
 
 /** A PATH directory where docker-credential-mirrorauth is a logging wrapper around the built helper. */
 function helperPath(): { dir: string; log: string } {
