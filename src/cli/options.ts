@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { MirrorauthError } from '../errors.js';
 import { diagnostic } from '../hosts/diagnostics.js';
-import { defaultRoots, rootsFromContainerdConfig } from '../hosts/roots.js';
+import { defaultRoots, rootsFromContainerdConfig, type CriAuth } from '../hosts/roots.js';
 import type { Diagnostic } from '../hosts/types.js';
 import { DEFAULT_CONTAINERD_VERSION, parseContainerdVersion, type ContainerdVersion } from '../hosts/version.js';
 import type { System } from '../system/system.js';
@@ -32,6 +32,8 @@ export function addHostsOptions(cmd: Command): Command {
 
 export interface HostsSettings {
   roots: string[];
+  /** CRI `registry.configs` auth from --containerd-config, or null when no config was given. */
+  criAuths: Map<string, CriAuth> | null;
   version: ContainerdVersion;
   defaultScheme: '' | 'http';
   diagnostics: Diagnostic[];
@@ -42,10 +44,12 @@ export async function hostsSettings(sys: System, o: HostsOptionValues): Promise<
   const version = parseContainerdVersion(o.containerd ?? DEFAULT_CONTAINERD_VERSION);
   const diagnostics: Diagnostic[] = [];
   let roots: string[] = [...(o.hostsDir ?? [])];
+  let criAuths: Map<string, CriAuth> | null = null;
   if (o.containerdConfig !== undefined) {
     const fromConfig = await rootsFromContainerdConfig(sys, o.containerdConfig);
     roots.push(...fromConfig.roots);
     diagnostics.push(...fromConfig.diagnostics);
+    criAuths = fromConfig.criAuths;
   }
   const explicit = o.hostsDir !== undefined || o.containerdConfig !== undefined;
   if (!explicit) roots = defaultRoots(sys);
@@ -62,5 +66,5 @@ export async function hostsSettings(sys: System, o: HostsOptionValues): Promise<
       }
     }
   }
-  return { roots, version, defaultScheme: o.plainHttp ? 'http' : '', diagnostics };
+  return { roots, criAuths, version, defaultScheme: o.plainHttp ? 'http' : '', diagnostics };
 }

@@ -116,6 +116,34 @@ function buildProgram(sys: System, ctx: Context): Command {
     ctx.exitCode = await trustCommand(sys, address, opts);
   });
 
+  configOption(
+    addHostsOptions(
+      program
+        .command('explain')
+        .description('for each host containerd contacts for REF: the credentials it gets, from where and why, and what stock clients send')
+        .argument('<ref>', 'image reference')
+        .option('--push', 'explain a push instead of a pull')
+        .option('--probe', 'contact each host for real (GET /v2/ with ?ns= and the resolved credential)')
+        .option('--json', 'print the documented JSON contract'),
+    ),
+  ).action(async (ref: string, opts: Record<string, unknown>) => {
+    const { explainCommand } = await import('./commands/explain.js');
+    ctx.exitCode = await explainCommand(sys, ref, opts);
+  });
+
+  configOption(
+    addHostsOptions(
+      program
+        .command('doctor')
+        .description('check every hosts root and credential source; exit 0 clean, 1 warnings with --strict, 2 errors')
+        .option('--strict', 'exit 1 when there are warnings')
+        .option('--json', 'print the documented JSON contract'),
+    ),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    ctx.exitCode = await doctorCommand(sys, opts);
+  });
+
   program
     .command('bazel')
     .description('Bazel credential helper: `mirrorauth bazel get` reads {"uri": …} on stdin (docs/protocols.md)')

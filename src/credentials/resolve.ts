@@ -83,7 +83,8 @@ export function isSameRegistry(endpointHost: string, namespace: string): boolean
   return canonicalNamespace(endpointHost) === canonicalNamespace(namespace);
 }
 
-function findNamespaced(store: NamespacedStore, endpoint: Endpoint, namespace: string): StoredEntry | null {
+/** findNamespaced picks the entry for an endpoint and namespace: same host, longest covering path. */
+export function findNamespaced(store: NamespacedStore, endpoint: Endpoint, namespace: string): StoredEntry | null {
   const host = canonicalHost(endpoint.host);
   let best: { entry: StoredEntry; len: number } | null = null;
   for (const entry of store.entries.values()) {

@@ -40,6 +40,16 @@ export const DIAGNOSTIC_CODES = {
   REF_TAG_DROPPED: 'info',
   CONTAINERD_CONFIG_NO_CONFIG_PATH: 'warning',
   CONTAINERD_CONFIG_MIRRORS_IGNORED: 'info',
+  HOSTS_DIR_NAME_SHADOWED: 'info',
+  CRED_MIRROR_NO_CREDENTIALS: 'warning',
+  CRED_UNUSED_ENTRY: 'info',
+  CRED_PLAINTEXT_PASSWORD: 'warning',
+  CRED_HELPER_MISSING: 'error',
+  CRED_KEYCHAIN_UNAVAILABLE: 'error',
+  CRED_KEYCHAIN_LOCKED: 'error',
+  CRED_NERDCTL_KEYS: 'warning',
+  CRED_CONFIG_INVALID: 'error',
+  CRED_DOCKER_AUTH_CONFIG: 'info',
 } as const satisfies Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

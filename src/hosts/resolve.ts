@@ -144,10 +144,13 @@ function hostDiagnostics(hosts: RegistryHost[], entries: HostConfig[] | null, ve
     if (h.httpsFirst) {
       out.push(
         diagnostic('HOSTS_HTTPS_FIRST', {
-          message: `${h.host} is configured as http but has TLS settings, so containerd ${version.text} tries https first and falls back to http`,
+          message:
+            h.origin === 'default'
+              ? `containerd ${version.text} tries the loopback registry ${h.host} with https first and falls back to http`
+              : `${h.host} is configured as http but has TLS settings, so containerd ${version.text} tries https first and falls back to http`,
           file: h.file,
           line: h.line,
-          fix: 'write the host as https:// or remove the unused TLS settings',
+          fix: h.origin === 'default' ? null : 'write the host as https:// or remove the unused TLS settings',
           rule: 'R31',
         }),
       );
@@ -290,4 +293,32 @@ export async function resolveHosts(sys: System, opts: ResolveOptions): Promise<R
     fatal,
     diagnostics,
   };
+}
+
+/** DirInspection is what one host directory means to containerd for one registry. */
+export interface DirInspection {
+  dir: string;
+  registry: string;
+  source: 'hosts.toml' | 'certs' | 'fallback';
+  hostsFile: string | null;
+  /** Hosts in containerd's order; empty when containerd would fail (fatal). */
+  hosts: RegistryHost[];
+  fatal: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * inspectHostDir loads one directory as containerd would for `registry`
+ * (rules R10–R21, R31, R12) without looking anything up around it: the unit
+ * `doctor` runs over every directory of every root.
+ */
+export async function inspectHostDir(sys: System, dir: string, registry: string, version: ContainerdVersion, defaultScheme: '' | 'http' | 'https' = ''): Promise<DirInspection> {
+  const loaded = await loadHostDir(sys, dir, version);
+  const diagnostics = [...loaded.diagnostics];
+  if (loaded.fatal) return { dir, registry, source: loaded.source, hostsFile: loaded.file, hosts: [], fatal: true, diagnostics };
+  const hosts = configureHosts(loaded.entries, registry, { version, defaultScheme, file: loaded.file });
+  diagnostics.push(...hostDiagnostics(hosts, loaded.entries, version));
+  const tls = await checkTlsFiles(sys, hosts);
+  diagnostics.push(...tls);
+  return { dir, registry, source: loaded.source, hostsFile: loaded.file, hosts: tls.length > 0 ? [] : hosts, fatal: tls.length > 0, diagnostics };
 }

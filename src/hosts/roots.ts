@@ -31,9 +31,41 @@ function dig(table: TomlTable, path: string[]): TomlValue | undefined {
   return cur;
 }
 
+/** A `registry.configs."<host>".auth` entry of the CRI plugin (deprecated, but still read by CRI). */
+export interface CriAuth {
+  username: string;
+  password: string;
+  identityToken: string;
+}
+
 export interface ConfigRoots {
   roots: string[];
   diagnostics: Diagnostic[];
+  /** CRI's per-host auth, keyed by the host containerd passes to its credential lookup. */
+  criAuths: Map<string, CriAuth>;
+}
+
+function criAuthsOf(registry: TomlTable): Map<string, CriAuth> {
+  const out = new Map<string, CriAuth>();
+  const configs = registry.configs;
+  if (!isTable(configs)) return out;
+  for (const [host, cfg] of Object.entries(configs)) {
+    if (!isTable(cfg) || !isTable(cfg.auth)) continue;
+    const a = cfg.auth;
+    const str = (v: TomlValue | undefined) => (typeof v === 'string' ? v : '');
+    let username = str(a.username);
+    let password = str(a.password);
+    if (str(a.auth) !== '') {
+      const decoded = Buffer.from(str(a.auth), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i > 0) {
+        username = decoded.slice(0, i);
+        password = decoded.slice(i + 1);
+      }
+    }
+    out.set(host, { username, password, identityToken: str(a.identitytoken) });
+  }
+  return out;
 }
 
 /** rootsFromContainerdConfig parses a containerd config.toml and splits its CRI `config_path` (R8). */
@@ -72,9 +104,9 @@ export function rootsFromContainerdConfigText(text: string, file: string): Confi
           rule: 'R8',
         }),
       );
-      return { roots: [], diagnostics };
+      return { roots: [], diagnostics, criAuths: criAuthsOf(registry) };
     }
-    return { roots: value.split(':').filter((r) => r !== ''), diagnostics };
+    return { roots: value.split(':').filter((r) => r !== ''), diagnostics, criAuths: criAuthsOf(registry) };
   }
   diagnostics.push(
     diagnostic('CONTAINERD_CONFIG_NO_CONFIG_PATH', {
@@ -84,7 +116,7 @@ export function rootsFromContainerdConfigText(text: string, file: string): Confi
       rule: 'R8',
     }),
   );
-  return { roots: [], diagnostics };
+  return { roots: [], diagnostics, criAuths: new Map() };
 }
 
 /** rootsFromContainerdConfig reads the file, then parses it. */

@@ -58,6 +58,11 @@ export class TokenCache {
     readonly file: string,
   ) {}
 
+  /** memory is a cache that lives for one command and is never written (probes). */
+  static memory(sys: System): TokenCache {
+    return new TokenCache(sys, '');
+  }
+
   /** open reads the cache; anything unreadable or malformed starts an empty one. */
   static async open(sys: System, file = tokenCacheFile(sys)): Promise<TokenCache> {
     const c = new TokenCache(sys, file);
@@ -99,7 +104,7 @@ export class TokenCache {
 
   /** save writes the cache when it changed, dropping expired entries. */
   async save(): Promise<void> {
-    if (!this.dirty) return;
+    if (!this.dirty || this.file === '') return;
     const now = this.sys.now();
     for (const [k, t] of Object.entries(this.data.tokens)) if (t.expiresAt <= now) delete this.data.tokens[k];
     for (const [k, c] of Object.entries(this.data.challenges)) if (c.until <= now) delete this.data.challenges[k];

@@ -1,0 +1,281 @@
+/**
+ * doctor: every hosts root and every credential source, checked at once.
+ * Host directories are inspected the way containerd loads them (inspectHostDir);
+ * credentials are checked for presence only (no secret is read, no helper is
+ * asked for one), so a tree of a thousand registries takes well under a second.
+ */
+import type { CredentialContext } from '../credentials/resolve.js';
+import { findNamespaced, isSameRegistry } from '../credentials/resolve.js';
+import { OWN_HELPER_NAME } from '../credentials/helper-client.js';
+import { openKeychain } from '../credentials/keychain.js';
+import { canonicalHost, dockerLookupKeys, endpointPath, formatNamespacedKey, parseNamespacedKey, parseNerdctlKey, pathCovers } from '../credentials/keys.js';
+import { isNamespacedKey } from '../credentials/namespaced-store.js';
+import { errnoCode } from '../errors.js';
+import { diagnostic } from '../hosts/diagnostics.js';
+import { dirHasContent } from '../hosts/load.js';
+import { inspectHostDir, type DirInspection } from '../hosts/resolve.js';
+import type { Diagnostic } from '../hosts/types.js';
+import type { ContainerdVersion } from '../hosts/version.js';
+import type { System } from '../system/system.js';
+
+export interface DoctorOptions {
+  roots: string[];
+  version: ContainerdVersion;
+  defaultScheme: '' | 'http' | 'https';
+}
+
+export interface DoctorReport {
+  roots: Array<{ root: string; exists: boolean; directories: number }>;
+  directories: number;
+  diagnostics: Diagnostic[];
+}
+
+/** registryOfDir maps a host directory name back to the registry host it serves. */
+export function registryOfDir(name: string): string | null {
+  if (name === '_default') return null;
+  const m = /^(.*)_(\d+)_$/.exec(name);
+  return m ? `${m[1]}:${m[2]}` : name;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+function lineOfKey(text: string | null, key: string): number | null {
+  if (text === null) return null;
+  const i = text.indexOf(JSON.stringify(key));
+  return i < 0 ? null : text.slice(0, i).split('\n').length;
+}
+
+async function onPath(sys: System, program: string): Promise<boolean> {
+  for (const dir of (sys.env.PATH ?? '').split(':').filter(Boolean)) {
+    try {
+      const st = await sys.fs.stat(`${dir}/${program}`);
+      if (st.isFile && (st.mode & 0o111) !== 0) return true;
+    } catch {
+      /* not here */
+    }
+  }
+  return false;
+}
+
+/** hasCredentialFor: is anything configured for this endpoint (without reading a secret)? */
+function hasCredentialFor(ctx: CredentialContext, host: string, path: string, namespace: string | null): boolean {
+  const endpoint = { host, path };
+  if (namespace !== null && findNamespaced(ctx.store, endpoint, namespace)) return true;
+  if (findNamespaced(ctx.store, endpoint, '*')) return true;
+  const keys = dockerLookupKeys(host);
+  if (ctx.authConfigEnv && keys.some((k) => ctx.authConfigEnv?.has(k))) return true;
+  for (const k of keys) {
+    if (ctx.docker.auths.has(k) || ctx.docker.credHelpers.has(k)) return true;
+    const own = ctx.store.entries.get(k);
+    if (own && !isNamespacedKey(own.key)) return true;
+  }
+  // a global credsStore may hold it; only asking would tell, and doctor never asks for secrets
+  if (ctx.docker.credsStore !== null && ctx.docker.credsStore !== OWN_HELPER_NAME) return true;
+  return ctx.store.trusted.some((t) => {
+    try {
+      const k = parseNamespacedKey(t);
+      return k.host === canonicalHost(host) && pathCovers(k.path, path) && (namespace === null || k.namespace === namespace || k.namespace === '*');
+    } catch {
+      return false;
+    }
+  });
+}
+
+export async function doctor(sys: System, ctx: CredentialContext | Error, o: DoctorOptions): Promise<DoctorReport> {
+  const diagnostics: Diagnostic[] = [];
+  const roots: DoctorReport['roots'] = [];
+  const inspections: DirInspection[] = [];
+  const seenNames = new Map<string, string>();
+  let defaultRoot: string | null = null;
+  for (const root of o.roots) {
+    const base = root.replace(/\/+$/, '');
+    let entries: Array<{ name: string; isDirectory: boolean }> = [];
+    try {
+      entries = await sys.fs.readdir(root);
+    } catch (e) {
+      roots.push({ root, exists: false, directories: 0 });
+      if (errnoCode(e) !== 'ENOENT') diagnostics.push(diagnostic('HOSTS_DIR_UNREADABLE', { message: `cannot list ${root}: ${(e as Error).message}`, file: root, rule: 'R4' }));
+      continue;
+    }
+    roots.push({ root, exists: true, directories: entries.length });
+    if (defaultRoot !== null && entries.length > 0) {
+      diagnostics.push(
+        diagnostic('HOSTS_LATER_ROOT_SHADOWED', {
+          message: `nothing under ${root} is ever read: ${defaultRoot}/_default in an earlier root answers for every registry first`,
+          file: root,
+          fix: `move the directories of ${root} into ${defaultRoot}`,
+          rule: 'R8',
+        }),
+      );
+      continue;
+    }
+    const names = new Set(entries.map((e) => e.name));
+    const hasDefault = names.has('_default');
+    const skip = new Set<string>();
+    for (const e of entries) {
+      const dir = `${base}/${e.name}`;
+      const registry = registryOfDir(e.name);
+      const earlier = seenNames.get(e.name);
+      if (earlier !== undefined) {
+        diagnostics.push(diagnostic('HOSTS_LATER_ROOT_SHADOWED', { message: `${dir} is never read: ${earlier} in an earlier root answers first`, file: dir, fix: `merge it into ${earlier}`, rule: 'R8' }));
+        skip.add(e.name);
+        continue;
+      }
+      const colon = registry !== null && !e.name.endsWith('_') ? registry.lastIndexOf(':') : -1;
+      if (registry !== null && colon > 0 && names.has(`${registry.slice(0, colon)}_${registry.slice(colon + 1)}_`)) {
+        diagnostics.push(diagnostic('HOSTS_DIR_NAME_SHADOWED', { message: `${dir} is never read: the ${registry.slice(0, colon)}_${registry.slice(colon + 1)}_ form next to it is tried first`, file: dir, fix: 'keep one of the two directories', rule: 'R4' }));
+        skip.add(e.name);
+        continue;
+      }
+      seenNames.set(e.name, dir);
+      if (e.isDirectory && e.name !== '_default' && hasDefault && !(await dirHasContent(sys, dir))) {
+        diagnostics.push(
+          diagnostic('HOSTS_DIR_SHADOWS_DEFAULT', {
+            message: `${dir} holds no hosts.toml and no certificates, so containerd ignores ${base}/_default for ${registry} and contacts it directly`,
+            file: dir,
+            fix: `remove the empty directory, or copy ${base}/_default/hosts.toml into it`,
+            rule: 'R7',
+          }),
+        );
+      }
+    }
+    if (hasDefault) defaultRoot = base;
+    const dirs = entries.filter((e) => !skip.has(e.name));
+    const inspected = await mapLimit(dirs, 32, (e) => inspectHostDir(sys, `${base}/${e.name}`, registryOfDir(e.name) ?? 'registry.invalid', o.version, o.defaultScheme));
+    for (const i of inspected) {
+      inspections.push(i);
+      diagnostics.push(...i.diagnostics);
+    }
+  }
+
+  if (ctx instanceof Error) {
+    const file = (ctx as { file?: string }).file ?? null;
+    const line = (ctx as { line?: number }).line ?? null;
+    diagnostics.push(diagnostic('CRED_CONFIG_INVALID', { message: ctx.message, file, line, fix: 'fix the file by hand; nothing can be looked up until it parses' }));
+    return { roots, directories: inspections.length, diagnostics };
+  }
+
+  // mirrors with no credentials anywhere, and which endpoints hosts.toml uses
+  const used = new Map<string, Array<{ host: string; path: string }>>();
+  for (const i of inspections) {
+    const ns = i.dir.endsWith('/_default') ? '*' : i.registry;
+    for (const h of i.hosts) {
+      if (h.origin === 'default' || h.host === '' || h.scheme === '' || isSameRegistry(h.host, i.registry)) continue;
+      const path = endpointPath(h.path);
+      used.set(ns, [...(used.get(ns) ?? []), { host: canonicalHost(h.host), path }]);
+      if (!hasCredentialFor(ctx, h.host, path, ns === '*' ? null : ns)) {
+        diagnostics.push(
+          diagnostic('CRED_MIRROR_NO_CREDENTIALS', {
+            message: `mirror ${h.host}${path} serving ${ns === '*' ? 'every registry without its own directory' : ns} has no credentials anywhere: containerd and mirrorauth send it none`,
+            file: i.hostsFile,
+            line: h.line,
+            fix: `if it needs them: mirrorauth login ${formatNamespacedKey({ host: canonicalHost(h.host), path, namespace: ns })}`,
+          }),
+        );
+      }
+    }
+  }
+  for (const entry of ctx.store.entries.values()) {
+    if (!isNamespacedKey(entry.key)) continue;
+    const k = parseNamespacedKey(entry.key);
+    const candidates = k.namespace === '*' ? [...used.values()].flat() : [...(used.get(k.namespace) ?? []), ...(used.get('*') ?? [])];
+    if (!candidates.some((c) => c.host === k.host && pathCovers(k.path, c.path))) {
+      diagnostics.push(
+        diagnostic('CRED_UNUSED_ENTRY', {
+          message: `credentials for ${entry.key} are stored, but no hosts.toml under ${o.roots.join(', ') || '(no roots)'} sends ${k.namespace === '*' ? 'any registry' : k.namespace} to ${k.host}${k.path}`,
+          file: ctx.store.file,
+          line: lineOfKey(await sys.fs.readText(ctx.store.file).catch(() => null), entry.key),
+          fix: `add the mirror to hosts.toml, or remove the entry: mirrorauth logout '${entry.key}'`,
+        }),
+      );
+    }
+    if (entry.backend === 'file' && entry.kind === 'password') {
+      diagnostics.push(
+        diagnostic('CRED_PLAINTEXT_PASSWORD', {
+          message: `the password for ${entry.key} is stored in plain text`,
+          file: ctx.store.file,
+          line: lineOfKey(await sys.fs.readText(ctx.store.file).catch(() => null), entry.key),
+          fix: `log in again with a keychain or credsStore available: mirrorauth login '${entry.key}' --store keychain`,
+        }),
+      );
+    }
+  }
+
+  // Docker's side
+  const configText = ctx.docker.exists ? await sys.fs.readText(ctx.docker.file).catch(() => null) : null;
+  for (const [key, entry] of ctx.docker.auths) {
+    if (parseNerdctlKey(key)) continue;
+    if (entry.credential.password !== '' && ctx.docker.credHelpers.get(key) === undefined && ctx.docker.credsStore === null) {
+      diagnostics.push(
+        diagnostic('CRED_PLAINTEXT_PASSWORD', {
+          message: `the password for ${key} is stored in plain text in Docker's config`,
+          file: ctx.docker.file,
+          line: lineOfKey(configText, key),
+          fix: 'configure a credsStore (pass, secretservice or mirrorauth) and log in again',
+        }),
+      );
+    }
+  }
+  const helpers = new Map<string, string>();
+  if (ctx.docker.credsStore !== null) helpers.set(ctx.docker.credsStore, 'credsStore');
+  for (const [k, h] of ctx.docker.credHelpers) if (!helpers.has(h)) helpers.set(h, k);
+  for (const [helper, where] of helpers) {
+    if (!(await onPath(sys, `docker-credential-${helper}`))) {
+      diagnostics.push(
+        diagnostic('CRED_HELPER_MISSING', {
+          message: `Docker's config names the helper "${helper}" (${where === 'credsStore' ? 'credsStore' : `credHelpers["${where}"]`}), but docker-credential-${helper} is not on PATH: every lookup through it fails`,
+          file: ctx.docker.file,
+          line: lineOfKey(configText, where === 'credsStore' ? 'credsStore' : where),
+          fix: `install docker-credential-${helper}, or remove it from ${ctx.docker.file}`,
+        }),
+      );
+    }
+  }
+  const nerdctlKeys = [...ctx.docker.auths.keys()].filter((k) => parseNerdctlKey(k) !== null);
+  if (nerdctlKeys.length > 0) {
+    diagnostics.push(
+      diagnostic('CRED_NERDCTL_KEYS', {
+        message: `${nerdctlKeys.length} nerdctl namespaced key(s) in Docker's config are read by nothing at pull time: ${nerdctlKeys.join(', ')}`,
+        file: ctx.docker.file,
+        line: lineOfKey(configText, nerdctlKeys[0] as string),
+        fix: 'mirrorauth import nerdctl',
+      }),
+    );
+  }
+  if (ctx.authConfigEnv !== null) {
+    diagnostics.push(diagnostic('CRED_DOCKER_AUTH_CONFIG', { message: 'DOCKER_AUTH_CONFIG is set: its entries take precedence over config.json and every helper', fix: 'unset it to use the stored credentials' }));
+  }
+  if ([...ctx.store.entries.values()].some((e) => e.backend === 'keychain')) {
+    const k = await openKeychain(sys);
+    if (!k.ok) {
+      diagnostics.push(
+        diagnostic(k.code === 'KEYCHAIN_LOCKED' ? 'CRED_KEYCHAIN_LOCKED' : 'CRED_KEYCHAIN_UNAVAILABLE', {
+          message: `stored secrets are in the OS keychain, which ${k.code === 'KEYCHAIN_LOCKED' ? 'is locked' : 'cannot be reached'}: ${k.message}`,
+          file: ctx.store.file,
+          fix: k.code === 'KEYCHAIN_LOCKED' ? 'unlock the login keyring (e.g. log in to the desktop session, or gnome-keyring-daemon --unlock)' : 'run in a session with a D-Bus session bus and a Secret Service (gnome-keyring)',
+        }),
+      );
+    }
+  }
+  return { roots, directories: inspections.length, diagnostics: sortByPlace(diagnostics) };
+}
+
+/** sortByPlace orders findings by file and line, so a file's problems read top to bottom. */
+function sortByPlace(ds: Diagnostic[]): Diagnostic[] {
+  return ds
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (a.d.file ?? '').localeCompare(b.d.file ?? '') || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i)
+    .map((x) => x.d);
+}
