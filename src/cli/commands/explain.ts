@@ -59,7 +59,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
   out.push(c.dim(r.hostDir ? `host directory ${r.hostDir} (${r.source})` : 'no host directory: containerd uses the registry itself'), '');
   if (e.hosts.length === 0) out.push(c.red('containerd tries no host at all (see the errors below).'));
   else {
-    const head = ['#', 'host', 'used', 'first request', 'mirrorauth gives', 'from', 'nerdctl ≥2.0', 'CRI'];
+    const head = ['#', 'host', 'used · capabilities', 'first request', 'mirrorauth gives', 'from', 'nerdctl ≥2.0', 'CRI'];
     if (probe) head.push('probe');
     const rows = e.hosts.map((x, i) => {
       const h = x.host;
@@ -67,7 +67,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
       const row = [
         String(i + 1),
         h.origin === 'default' ? `${h.url} ${c.dim('(upstream)')}` : h.url,
-        h.unusable ? c.red('unusable') : h.used ? c.green('yes') : c.dim('no'),
+        `${h.unusable ? c.red('unusable') : h.used ? c.green('yes') : c.dim('no')} ${c.dim(h.capabilities.join(','))}`,
         h.requestUrl ?? c.dim('-'),
         x.error ? c.red('lookup failed') : cell(style, x.credential),
         x.error ? c.red(x.error) : x.credential.found ? x.credential.sourceText : c.dim('anonymous'),
