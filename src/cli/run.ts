@@ -11,6 +11,10 @@ import { styleFor } from './style.js';
 
 export const VERSION = '0.1.0';
 
+function collectValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 interface Context {
   exitCode: number;
 }
@@ -21,6 +25,7 @@ function buildProgram(sys: System, ctx: Context): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => sys.stdout.write(s),
       writeErr: (s) => sys.stderr.write(s),
@@ -143,6 +148,46 @@ function buildProgram(sys: System, ctx: Context): Command {
     const { doctorCommand } = await import('./commands/doctor.js');
     ctx.exitCode = await doctorCommand(sys, opts);
   });
+
+  const renderOptions = (cmd: Command) =>
+    configOption(
+      addHostsOptions(
+        cmd
+          .option('--registry <registry>', 'a registry or mirror endpoint (HOST[?ns=NS]) to include; repeatable', collectValues)
+          .option('--helper', 'point entries at docker-credential-mirrorauth instead of embedding secrets'),
+      ),
+    );
+
+  renderOptions(
+    program
+      .command('render')
+      .description('write a registry config (docker, helm, containers-auth or k3s registries.yaml) for the named registries to stdout')
+      .addOption(new Option('--format <format>', 'docker, helm, containers or k3s').choices(['docker', 'helm', 'containers', 'k3s']).default('docker'))
+      .option('-o, --output <file>', 'write to FILE (0600, atomically) instead of stdout'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { renderCommand } = await import('./commands/render.js');
+    ctx.exitCode = await renderCommand(sys, opts);
+  });
+
+  renderOptions(
+    program
+      .command('exec')
+      .description('run COMMAND with a private, freshly rendered registry config (DOCKER_CONFIG, REGISTRY_AUTH_FILE, HELM_REGISTRY_CONFIG), removed afterwards')
+      .argument('<command...>', 'the command and its arguments, after --')
+      .passThroughOptions(),
+  ).action(async (command: string[], opts: Record<string, unknown>) => {
+    const { execCommand } = await import('./commands/exec.js');
+    ctx.exitCode = await execCommand(sys, command, opts);
+  });
+
+  program
+    .command('kubelet-provider')
+    .description('kubelet image credential provider (credentialprovider.kubelet.k8s.io/v1): request on stdin, response on stdout')
+    .option('--cache-duration <duration>', 'cacheDuration to answer, e.g. 5m0s (default: the provider config\'s defaultCacheDuration)')
+    .action(async (opts: { cacheDuration?: string }) => {
+      const { serveKubelet } = await import('../protocols/kubelet.js');
+      ctx.exitCode = await serveKubelet(sys, opts.cacheDuration !== undefined ? { cacheDuration: opts.cacheDuration } : {});
+    });
 
   program
     .command('bazel')

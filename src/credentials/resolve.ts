@@ -71,11 +71,6 @@ export interface Endpoint {
 export interface LookupOptions {
   /** Credentials given for one invocation; used only when `host` is the endpoint's host. */
   explicit?: { host: string; credential: Credential };
-  /**
-   * Answering as docker-credential-mirrorauth: the caller's config routed this
-   * host to us, so mirrorauth's own plain entries answer before Docker's config.
-   */
-  asHelper?: boolean;
 }
 
 /** sameRegistry: is the endpoint the namespace's registry itself (Docker Hub's API host counts as docker.io)? */
@@ -107,15 +102,16 @@ function authsMatch(auths: Map<string, AuthEntry>, key: string): AuthEntry | nul
  * dockerLookup asks Docker's sources for one host, trying each key variant;
  * with a helper selected for a key, Docker does not fall back to plaintext auths.
  */
-export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[], asHelper = false): Promise<{ credential: Credential; source: LookupSource } | null> {
+export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[], includeOwn = true): Promise<{ credential: Credential; source: LookupSource } | null> {
   const keys = dockerLookupKeys(host);
-  if (asHelper) {
+  // mirrorauth's own plain entries (stored through docker-credential-mirrorauth or a login Docker routes to it)
+  if (includeOwn) {
     for (const key of keys) {
       const own = ctx.store.entries.get(key);
       if (!own || isNamespacedKey(own.key)) continue;
       const credential = await getSecret(ctx.backends, ctx.store, own);
       if (isEmptyCredential(credential)) continue;
-      trace.push({ step: 'creds-store', key, outcome: 'hit', detail: `mirrorauth's own store (${own.backend}), as the helper the client asked` });
+      trace.push({ step: 'creds-store', key, outcome: 'hit', detail: `mirrorauth's own store (${own.backend})` });
       return { credential, source: { kind: 'creds-store', helper: OWN_HELPER_NAME, key } };
     }
   }
@@ -226,7 +222,7 @@ export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoi
     trace.push({ step: 'namespaced', key: null, outcome: 'skipped', detail: why });
   }
 
-  const docker = await dockerLookup(ctx, endpoint.host, trace, opts.asHelper === true);
+  const docker = await dockerLookup(ctx, endpoint.host, trace);
   if (docker) return { ...docker, trace };
 
   if (mirror) {

@@ -49,7 +49,7 @@ async function get(sys: System, input: string): Promise<HelperReply> {
   const a = addressOf(serverURL);
   if (a === null) return fail(NOT_FOUND_MESSAGE);
   const ctx = await openCredentials(sys);
-  const r = await resolveCredential(ctx, a.endpoint, a.namespace, { asHelper: true });
+  const r = await resolveCredential(ctx, a.endpoint, a.namespace);
   if (r.source.kind === 'anonymous') return fail(NOT_FOUND_MESSAGE);
   const { username, secret } = helperSecretOf(r.credential);
   return ok(`${JSON.stringify({ ServerURL: serverURL, Username: username, Secret: secret })}\n`);

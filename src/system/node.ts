@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
+import type { ChildHandle, DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
 
 function toStat(s: Stats): FileStat {
   return {
@@ -87,6 +87,33 @@ function spawn(command: string, args: readonly string[], options: SpawnOptions =
   });
 }
 
+function spawnInherited(command: string, args: readonly string[], options: { env: Record<string, string | undefined> }): ChildHandle {
+  const child = nodeSpawn(command, args, { env: options.env as NodeJS.ProcessEnv, stdio: 'inherit' });
+  const done = new Promise<{ code: number | null; signal: string | null; error: string | null }>((resolve) => {
+    child.on('error', (err) => resolve({ code: 127, signal: null, error: err.message }));
+    child.on('exit', (code, signal) => resolve({ code, signal, error: null }));
+  });
+  return {
+    wait: () => done,
+    kill: (signal) => {
+      child.kill(signal as NodeJS.Signals);
+    },
+  };
+}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function onSignals(handler: (signal: string) => void): () => void {
+  const listeners = FORWARDED_SIGNALS.map((sig) => {
+    const l = () => handler(sig);
+    process.on(sig, l);
+    return [sig, l] as const;
+  });
+  return () => {
+    for (const [sig, l] of listeners) process.off(sig, l);
+  };
+}
+
 /** promptTty reads one line from the terminal, without echo when hidden. */
 function promptTty(question: string, hidden: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -147,6 +174,9 @@ export function nodeSystem(): System {
     fs: nodeFs,
     fetch: (...args) => globalThis.fetch(...args),
     spawn,
+    spawnInherited,
+    onSignals,
+    tmpdir: () => os.tmpdir(),
     lock: async (path) => {
       const { default: lockfile } = await import('proper-lockfile');
       const release = await lockfile.lock(path, {

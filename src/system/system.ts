@@ -54,6 +54,13 @@ export interface SpawnResult {
   timedOut: boolean;
 }
 
+/** A child process sharing the terminal (stdin, stdout, stderr inherited). */
+export interface ChildHandle {
+  /** Resolves when the child exits: its code, or the signal that ended it. */
+  wait(): Promise<{ code: number | null; signal: string | null; error: string | null }>;
+  kill(signal: string): void;
+}
+
 export interface OutputStream {
   isTTY: boolean;
   columns: number | undefined;
@@ -82,6 +89,12 @@ export interface System {
   fs: FileSystem;
   fetch: typeof globalThis.fetch;
   spawn(command: string, args: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
+  /** Starts a child with the terminal inherited (for `mirrorauth exec`). */
+  spawnInherited(command: string, args: readonly string[], options: { env: Record<string, string | undefined> }): ChildHandle;
+  /** Calls `handler` on SIGINT, SIGTERM and SIGHUP instead of dying; returns the unsubscribe function. */
+  onSignals(handler: (signal: string) => void): () => void;
+  /** The system's temporary directory. */
+  tmpdir(): string;
   /**
    * lock takes an exclusive, cross-process lock named after `path` (the file
    * itself need not exist) and resolves to its release function.

@@ -1,0 +1,62 @@
+/**
+ * `mirrorauth render --format docker|helm|containers|k3s --registry R…`: a
+ * registry config for other tools, on stdout (or `-o FILE`, 0600, atomic).
+ */
+import { openCredentials } from '../../credentials/resolve.js';
+import { EXIT, MirrorauthError } from '../../errors.js';
+import { collectCredentials, type RegistrySet } from '../../render/collect.js';
+import { FORMATS, render, type Format } from '../../render/formats.js';
+import { writeFileAtomic } from '../../system/atomic-write.js';
+import type { System } from '../../system/system.js';
+import { hostsSettings, type HostsOptionValues } from '../options.js';
+import { styleFor } from '../style.js';
+
+export interface RenderOptions extends HostsOptionValues {
+  format?: string;
+  registry?: string[];
+  helper?: boolean;
+  output?: string;
+  config?: string;
+}
+
+/** collectFor resolves the --registry values once; `exec` renders the result in several formats. */
+export async function collectFor(sys: System, o: RenderOptions, warn: (s: string) => void): Promise<RegistrySet[]> {
+  const settings = await hostsSettings(sys, o);
+  const ctx = await openCredentials(sys, o.config);
+  const sets = await collectCredentials(sys, ctx, o.registry ?? [], { roots: settings.roots, version: settings.version, defaultScheme: settings.defaultScheme });
+  if (o.helper) {
+    for (const s of sets) {
+      if (s.named.source === 'namespaced' && !(o.registry ?? []).some((r) => r.includes('ns=*'))) {
+        warn(`${s.named.host}: stock clients ask docker-credential-mirrorauth for the bare host, which is answered from ns=* or plain entries only, not from ?ns=${s.registry}`);
+      }
+    }
+  }
+  return sets;
+}
+
+/** renderSets renders one format and reports hosts rendered without credentials. */
+export function renderSets(format: Format, sets: RegistrySet[], helper: boolean, warn: (s: string) => void): string {
+  const { text, missing } = render(format, sets, helper);
+  for (const m of missing) warn(`no credentials for ${m}: rendered without them (run \`mirrorauth lookup ${m}\` to see why)`);
+  return text;
+}
+
+export function formatOf(value: string | undefined): Format {
+  const f = (value ?? 'docker') as Format;
+  if (!FORMATS.includes(f)) throw new MirrorauthError('USAGE', `unknown format ${JSON.stringify(value)}`, { hint: `use one of ${FORMATS.join(', ')}` });
+  return f;
+}
+
+export async function renderCommand(sys: System, o: RenderOptions): Promise<number> {
+  const err = styleFor(sys, sys.stderr);
+  const warn = (s: string) => sys.stderr.write(`${err.c.yellow(`warning: ${s}`)}\n`);
+  const format = formatOf(o.format);
+  const text = renderSets(format, await collectFor(sys, o, warn), o.helper === true, warn);
+  if (o.output !== undefined) {
+    await writeFileAtomic(sys, o.output, text, { mode: 0o600 });
+    sys.stderr.write(`${err.c.dim(`wrote ${o.output} (0600)`)}\n`);
+  } else {
+    sys.stdout.write(text);
+  }
+  return EXIT.OK;
+}

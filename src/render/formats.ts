@@ -1,0 +1,127 @@
+/**
+ * Registry config formats, rendered from collected credentials. Pure: data in,
+ * text out. docker and helm are Docker's config.json; containers is
+ * containers-auth.json (podman, skopeo, buildah); k3s is registries.yaml.
+ * With `helper`, entries point at docker-credential-mirrorauth instead of
+ * holding secrets.
+ */
+import type { Credential } from '../credentials/credential.js';
+import { DOCKER_HUB_KEY } from '../credentials/keys.js';
+import { MirrorauthError } from '../errors.js';
+import type { RegistrySet, RenderedEndpoint } from './collect.js';
+
+export type Format = 'docker' | 'helm' | 'containers' | 'k3s';
+export const FORMATS: readonly Format[] = ['docker', 'helm', 'containers', 'k3s'];
+
+function dockerKey(host: string): string {
+  return host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB_KEY : host;
+}
+
+function containersKey(host: string): string {
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+function authEntry(c: Credential): Record<string, string> {
+  const out: Record<string, string> = { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') };
+  if (c.identityToken !== '') out.identitytoken = c.identityToken;
+  return out;
+}
+
+/** One key per consumer host; two different credentials for one key cannot be expressed. */
+function byKey(sets: RegistrySet[], key: (host: string) => string): Map<string, RenderedEndpoint> {
+  const out = new Map<string, RenderedEndpoint>();
+  for (const s of sets) {
+    const e = s.named;
+    const k = key(e.host);
+    const prev = out.get(k);
+    if (prev && prev.credential && e.credential && JSON.stringify(prev.credential) !== JSON.stringify(e.credential)) {
+      throw new MirrorauthError('USAGE', `${k} would need two different credentials (for ${prev.registry} and ${e.registry}); this format keys credentials by host only`, {
+        hint: 'render them into separate files, or use --helper so the consumer asks mirrorauth per request',
+      });
+    }
+    if (!prev || (!prev.credential && e.credential)) out.set(k, e);
+  }
+  return out;
+}
+
+function dockerConfig(sets: RegistrySet[], helper: boolean, key: (h: string) => string): { text: string; missing: string[] } {
+  const missing: string[] = [];
+  const doc: Record<string, unknown> = {};
+  const entries = byKey(sets, key);
+  if (helper) {
+    doc.auths = {};
+    doc.credHelpers = Object.fromEntries([...entries.keys()].map((k) => [k, 'mirrorauth']));
+  } else {
+    const auths: Record<string, unknown> = {};
+    for (const [k, e] of entries) {
+      if (e.credential) auths[k] = authEntry(e.credential);
+      else missing.push(k);
+    }
+    doc.auths = auths;
+  }
+  return { text: `${JSON.stringify(doc, null, '\t')}\n`, missing };
+}
+
+const y = (s: string) => JSON.stringify(s);
+
+function endpointUrl(e: RenderedEndpoint): string {
+  // k3s (containerd) appends /v2 to an endpoint path; a Harbor-style /v2/<project> root is passed as is
+  return `${e.scheme}://${e.host}${e.path}`;
+}
+
+function k3s(sets: RegistrySet[], helper: boolean): { text: string; missing: string[] } {
+  if (helper) throw new MirrorauthError('USAGE', 'k3s cannot run a credential helper: --helper is not available for --format k3s', { hint: 'render the secrets, or use the kubelet credential provider (mirrorauth kubelet-provider)' });
+  const missing: string[] = [];
+  const lines: string[] = ['mirrors:'];
+  const configs = new Map<string, RenderedEndpoint>();
+  for (const s of sets) {
+    lines.push(`  ${y(s.registry)}:`, '    endpoint:');
+    const mirrors = s.endpoints.filter((e) => e.registry === s.registry);
+    // k3s always tries the registry itself last; only the mirrors are listed
+    for (const e of mirrors.filter((m) => !m.isUpstream)) lines.push(`      - ${y(endpointUrl(e))}`);
+    for (const e of mirrors) {
+      const prev = configs.get(e.host);
+      if (prev && prev.credential && e.credential && JSON.stringify(prev.credential) !== JSON.stringify(e.credential)) {
+        throw new MirrorauthError('USAGE', `k3s keys credentials by endpoint host only, but ${e.host} has different credentials for ${prev.registry} and ${e.registry}`, {
+          hint: 'k3s cannot express per-upstream credentials for one mirror host; give the mirror one ns=* credential, or render separately',
+        });
+      }
+      if (!prev || (!prev.credential && e.credential) || (!prev.tls.caCerts.length && e.tls.caCerts.length)) configs.set(e.host, e);
+    }
+  }
+  lines.push('configs:');
+  for (const [host, e] of configs) {
+    const block: string[] = [];
+    if (e.credential) {
+      block.push('    auth:');
+      if (e.credential.identityToken !== '') block.push(`      identity_token: ${y(e.credential.identityToken)}`);
+      else block.push(`      username: ${y(e.credential.username)}`, `      password: ${y(e.credential.password)}`);
+    } else if (!e.isUpstream) missing.push(host);
+    const tls: string[] = [];
+    if (e.tls.caCerts[0]) tls.push(`      ca_file: ${y(e.tls.caCerts[0])}`);
+    const pair = e.tls.clientPairs[0];
+    if (pair) tls.push(`      cert_file: ${y(pair[0])}`, `      key_file: ${y(pair[1] === '' ? pair[0] : pair[1])}`);
+    if (e.tls.skipVerify !== null) tls.push(`      insecure_skip_verify: ${e.tls.skipVerify}`);
+    if (tls.length) block.push('    tls:', ...tls);
+    if (block.length) lines.push(`  ${y(host)}:`, ...block);
+  }
+  if (lines[lines.length - 1] === 'configs:') lines[lines.length - 1] = 'configs: {}';
+  return { text: `${lines.join('\n')}\n`, missing };
+}
+
+/** render turns collected credentials into one format; `missing` lists hosts with no credential. */
+export function render(format: Format, sets: RegistrySet[], helper: boolean): { text: string; missing: string[] } {
+  switch (format) {
+    case 'docker':
+    case 'helm':
+      return dockerConfig(sets, helper, dockerKey);
+    case 'containers':
+      return dockerConfig(sets, helper, containersKey);
+    case 'k3s':
+      return k3s(sets, helper);
+    default: {
+      const never: never = format;
+      return never;
+    }
+  }
+}
