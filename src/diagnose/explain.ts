@@ -11,8 +11,8 @@ import type { CriAuth } from '../hosts/roots.js';
 import { resolveHosts, type Resolution, type ResolvedHost } from '../hosts/resolve.js';
 import type { Operation } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
-import type { TlsSettings } from '../registry/http.js';
 import { probeHost, type ProbeResult } from '../registry/probe.js';
+import { apiBasesFor, tlsSettingsFor } from '../registry/tls.js';
 import type { System } from '../system/system.js';
 
 export interface CredentialView {
@@ -59,16 +59,6 @@ function view(c: Credential | null, source: LookupSource | null): CredentialView
     username: found && c ? c.username || null : null,
     secretKind: !found || c === null ? null : c.identityToken ? 'identitytoken' : c.registryToken ? 'registrytoken' : 'password',
     secretLength: found ? secret.length : 0,
-  };
-}
-
-async function tlsOf(sys: System, h: ResolvedHost): Promise<TlsSettings | null> {
-  if (h.caCerts.length === 0 && h.clientPairs.length === 0 && h.skipVerify !== true) return null;
-  const read = (p: string) => sys.fs.readText(p);
-  return {
-    ca: await Promise.all(h.caCerts.map(read)),
-    clientCerts: await Promise.all(h.clientPairs.map(async ([cert, key]) => ({ cert: await read(cert), key: await read(key === '' ? cert : key) }))),
-    skipVerify: h.skipVerify === true,
   };
 }
 
@@ -133,9 +123,8 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     let probe: ProbeResult | null = null;
     if (o.probe && h.used && h.unusable === null) {
       o.onProbe?.(contacted.indexOf(h), contacted.length, h.host);
-      const bases = [`${h.scheme}://${h.host}${h.path}`];
-      if (h.httpsFirst) bases.push(`http://${h.host}${h.path}`);
-      probe = await probeHost(sys, { apiBases: bases, namespace: h.namespace, repository: resolution.reference.repository, tls: await tlsOf(sys, h).catch(() => null) }, secret);
+      const tls = await tlsSettingsFor(sys, h).catch(() => null);
+      probe = await probeHost(sys, { apiBases: apiBasesFor(h), namespace: h.namespace, repository: resolution.reference.repository, tls }, secret);
     }
     out.push({ host: h, credential, trace, error, stock, differs, probe });
   }

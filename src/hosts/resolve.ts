@@ -322,3 +322,12 @@ export async function inspectHostDir(sys: System, dir: string, registry: string,
   diagnostics.push(...tls);
   return { dir, registry, source: loaded.source, hostsFile: loaded.file, hosts: tls.length > 0 ? [] : hosts, fatal: tls.length > 0, diagnostics };
 }
+
+/**
+ * resolveRegistryHosts lists the hosts containerd uses for pulls of any image
+ * of `registry` (a reference of that registry stands in; the repository does
+ * not change which hosts are used).
+ */
+export async function resolveRegistryHosts(sys: System, registry: string, o: { roots: string[]; version: ContainerdVersion; defaultScheme?: '' | 'http' | 'https' }): Promise<Resolution> {
+  return resolveHosts(sys, { reference: `${registry}/mirrorauth/probe:latest`, operation: 'pull', roots: o.roots, version: o.version, defaultScheme: o.defaultScheme ?? '' });
+}

@@ -7,7 +7,7 @@ import { isEmptyCredential, type Credential } from '../credentials/credential.js
 import { canonicalHost, canonicalNamespace, endpointPath, parseEndpoint } from '../credentials/keys.js';
 import { isSameRegistry, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
 import { MirrorauthError } from '../errors.js';
-import { resolveHosts } from '../hosts/resolve.js';
+import { resolveRegistryHosts } from '../hosts/resolve.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import type { System } from '../system/system.js';
 
@@ -59,7 +59,7 @@ export async function collectCredentials(sys: System, ctx: CredentialContext, re
     const registry = e.namespace !== null && e.namespace !== '*' ? e.namespace : canonicalNamespace(e.host) === 'docker.io' ? 'docker.io' : e.host;
     const noTls = { caCerts: [], clientPairs: [], skipVerify: null };
     const endpoints: RenderedEndpoint[] = [];
-    const r = await resolveHosts(sys, { reference: `${registry}/mirrorauth/render:latest`, operation: 'pull', roots: o.roots, version: o.version, defaultScheme: o.defaultScheme });
+    const r = await resolveRegistryHosts(sys, registry, o);
     if (r.fatal) {
       const why = r.diagnostics.find((d) => d.severity === 'error');
       throw new MirrorauthError('RESOLUTION_FAILED', `containerd cannot use the hosts configuration of ${registry}: ${why?.message ?? 'see mirrorauth hosts'}`, {

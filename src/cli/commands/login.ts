@@ -6,15 +6,16 @@
  */
 import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
-import { canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
+import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
 import { putEntry } from '../../credentials/entries.js';
 import { OWN_HELPER_NAME } from '../../credentials/helper-client.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { isLocalhost } from '../../hosts/go-semantics.js';
-import { resolveHosts, type ResolvedHost } from '../../hosts/resolve.js';
+import { resolveRegistryHosts, type ResolvedHost } from '../../hosts/resolve.js';
 import type { TlsSettings } from '../../registry/http.js';
+import { apiBasesFor, tlsSettingsFor } from '../../registry/tls.js';
 import { verifyCredential, type VerifyResult } from '../../registry/ping.js';
 import type { System } from '../../system/system.js';
 import { hostsSettings, type HostsOptionValues, type HostsSettings } from '../options.js';
@@ -32,26 +33,10 @@ export interface LoginOptions extends HostsOptionValues {
 
 const STORES: readonly StoreChoice[] = ['auto', 'keychain', 'helper', 'file'];
 
-/** probeReference is a reference of `registry`, used to ask which hosts serve it. */
-function probeReference(registry: string): string {
-  return `${registry}/mirrorauth/login-check:latest`;
-}
-
 /** hostsFor resolves the hosts containerd uses for pulls of `registry`. */
-export async function hostsFor(sys: System, settings: HostsSettings, registry: string): Promise<ResolvedHost[]> {
+async function hostsFor(sys: System, settings: HostsSettings, registry: string): Promise<ResolvedHost[]> {
   if (registry === '*') return [];
-  const r = await resolveHosts(sys, { reference: probeReference(registry), operation: 'pull', roots: settings.roots, version: settings.version, defaultScheme: settings.defaultScheme });
-  return r.hosts;
-}
-
-async function tlsFor(sys: System, h: ResolvedHost): Promise<TlsSettings | null> {
-  if (h.caCerts.length === 0 && h.clientPairs.length === 0 && h.skipVerify !== true) return null;
-  const read = async (p: string) => sys.fs.readText(p);
-  return {
-    ca: await Promise.all(h.caCerts.map(read)),
-    clientCerts: await Promise.all(h.clientPairs.map(async ([cert, key]) => ({ cert: await read(cert), key: await read(key === '' ? cert : key) }))),
-    skipVerify: h.skipVerify === true,
-  };
+  return (await resolveRegistryHosts(sys, registry, settings)).hosts;
 }
 
 async function readPassword(sys: System, o: LoginOptions, warn: (s: string) => void): Promise<Credential> {
@@ -115,12 +100,11 @@ function storeChoice(o: LoginOptions): StoreChoice {
 async function missingMirrorWarnings(ctx: CredentialContext, hosts: ResolvedHost[], registry: string): Promise<string[]> {
   const lines: string[] = [];
   for (const h of hosts) {
-    if (h.origin === 'default' || h.credentialHost === null && h.unusable !== null) continue;
-    if (isSameRegistry(h.host, registry)) continue;
+    if (h.origin === 'default' || h.unusable !== null || isSameRegistry(h.host, registry)) continue;
     const endpoint = { host: h.host, path: endpointPath(h.path) };
     const lookup = await resolveCredential(ctx, endpoint, registry).catch(() => null);
     if (lookup === null || lookup.source.kind === 'anonymous') {
-      lines.push(`  mirrorauth login ${formatNamespacedKey({ host: endpoint.host.toLowerCase().replace(/:443$/, ''), path: endpoint.path, namespace: canonicalNamespace(registry) })}`);
+      lines.push(`  mirrorauth login ${formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: canonicalNamespace(registry) })}`);
     }
   }
   return lines;
@@ -146,12 +130,10 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
 
   // Where to verify: the endpoint as hosts.toml describes it (scheme, path, TLS), else as written.
   const nsHosts = namespace !== null ? await hostsFor(sys, settings, namespace) : [];
-  const listed = nsHosts.find((h) => h.host.toLowerCase().replace(/:443$/, '') === endpoint.host && endpointPath(h.path) === endpoint.path && h.unusable === null);
+  const listed = nsHosts.find((h) => canonicalHost(h.host) === endpoint.host && endpointPath(h.path) === endpoint.path && h.unusable === null);
   let target: Target;
   if (listed) {
-    const bases = [`${listed.scheme}://${listed.host}${listed.path}`];
-    if (listed.httpsFirst) bases.push(`http://${listed.host}${listed.path}`);
-    target = { apiBases: bases, tls: await tlsFor(sys, listed) };
+    target = { apiBases: apiBasesFor(listed), tls: await tlsSettingsFor(sys, listed) };
   } else {
     const loopback = isLocalhost(endpoint.host);
     if (endpoint.scheme === 'http' && !loopback && !o.insecure) {
@@ -186,11 +168,11 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
       const put = await putEntry(ctx, key, toStore, 'auto');
       storedWhere = `${key} in mirrorauth's store (${put.backend}), which Docker reaches through docker-credential-mirrorauth`;
     } else {
-    const stored = await storeDockerLogin(sys, ctx.docker, key, toStore);
-    storedWhere = `${key} in ${stored.where.kind === 'helper' ? `docker-credential-${stored.where.helper}` : stored.where.file}`;
-    if (stored.where.kind === 'file' && toStore.password !== '') {
-      warn(`WARNING! Your password is stored unencrypted in ${stored.where.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
-    }
+      const stored = await storeDockerLogin(sys, ctx.docker, key, toStore);
+      storedWhere = `${key} in ${stored.where.kind === 'helper' ? `docker-credential-${stored.where.helper}` : stored.where.file}`;
+      if (stored.where.kind === 'file' && toStore.password !== '') {
+        warn(`WARNING! Your password is stored unencrypted in ${stored.where.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
+      }
     }
   }
 
