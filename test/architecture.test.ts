@@ -71,3 +71,25 @@ describe('architecture', () => {
     }
   });
 });
+
+describe('architecture: front-end layers', () => {
+  it('diagnose/, render/ and protocols/ never import cli/', () => {
+    for (const m of modules.filter((x) => /^(diagnose|render|protocols)\//.test(x.rel))) {
+      expect(m.imports.filter((i) => i.startsWith('cli/')), m.rel).toEqual([]);
+    }
+  });
+
+  it('the per-request bundle entry reaches no CLI library', () => {
+    const seen = new Set<string>();
+    const visit = (rel: string) => {
+      if (seen.has(rel)) return;
+      seen.add(rel);
+      const m = modules.find((x) => x.rel === rel);
+      for (const i of m?.imports ?? []) if (i.endsWith('.ts')) visit(i);
+    };
+    visit('fast.ts');
+    const libs = [...seen].flatMap((rel) => modules.find((x) => x.rel === rel)?.imports ?? []).filter((i) => !i.startsWith('node:') && !i.endsWith('.ts'));
+    expect(libs.filter((l) => ['commander', 'chalk', 'cli-table3', '@iarna/toml'].includes(l))).toEqual([]);
+    expect([...seen].some((r) => r.startsWith('cli/'))).toBe(false);
+  });
+});

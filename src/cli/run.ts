@@ -180,14 +180,18 @@ function buildProgram(sys: System, ctx: Context): Command {
     ctx.exitCode = await execCommand(sys, command, opts);
   });
 
-  program
-    .command('kubelet-provider')
-    .description('kubelet image credential provider (credentialprovider.kubelet.k8s.io/v1): request on stdin, response on stdout')
-    .option('--cache-duration <duration>', 'cacheDuration to answer, e.g. 5m0s (default: the provider config\'s defaultCacheDuration)')
-    .action(async (opts: { cacheDuration?: string }) => {
-      const { serveKubelet } = await import('../protocols/kubelet.js');
-      ctx.exitCode = await serveKubelet(sys, opts.cacheDuration !== undefined ? { cacheDuration: opts.cacheDuration } : {});
+  configOption(
+    program
+      .command('kubelet-provider')
+      .description('kubelet image credential provider (credentialprovider.kubelet.k8s.io/v1): request on stdin, response on stdout')
+      .option('--cache-duration <duration>', "cacheDuration to answer, e.g. 5m0s (default: the provider config's defaultCacheDuration)"),
+  ).action(async (opts: { cacheDuration?: string; config?: string }) => {
+    const { serveKubelet } = await import('../protocols/kubelet.js');
+    ctx.exitCode = await serveKubelet(sys, {
+      ...(opts.cacheDuration !== undefined ? { cacheDuration: opts.cacheDuration } : {}),
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
     });
+  });
 
   program
     .command('bazel')

@@ -27,6 +27,8 @@ const bad = (message: string): KubeletReply => ({ stdout: '', stderr: `mirroraut
 export interface KubeletOptions {
   /** cacheDuration to send (a Go duration), or undefined to leave it to the provider's defaultCacheDuration. */
   cacheDuration?: string;
+  /** Docker config directory (--config), else $DOCKER_CONFIG or ~/.docker. */
+  config?: string;
 }
 
 export async function handleKubelet(sys: System, input: string, o: KubeletOptions = {}): Promise<KubeletReply> {
@@ -58,7 +60,7 @@ export async function handleKubelet(sys: System, input: string, o: KubeletOption
   if (o.cacheDuration !== undefined) response.cacheDuration = o.cacheDuration;
   const auth: Record<string, { username: string; password: string }> = {};
   try {
-    const ctx = await openCredentials(sys);
+    const ctx = await openCredentials(sys, o.config);
     const apiHost = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
     const e = parseEndpoint(apiHost);
     const r = await resolveCredential(ctx, { host: e.host, path: '' }, registry);
