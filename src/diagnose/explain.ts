@@ -6,7 +6,7 @@
  */
 import { isEmptyCredential, type Credential } from '../credentials/credential.js';
 import { endpointPath } from '../credentials/keys.js';
-import { describeSource, dockerLookup, resolveCredential, type CredentialContext, type LookupSource, type LookupStep } from '../credentials/resolve.js';
+import { describeSource, dockerLookup, isSameRegistry, resolveCredential, type CredentialContext, type LookupSource, type LookupStep } from '../credentials/resolve.js';
 import type { CriAuth } from '../hosts/roots.js';
 import { resolveHosts, type Resolution, type ResolvedHost } from '../hosts/resolve.js';
 import type { Operation } from '../hosts/types.js';
@@ -103,7 +103,7 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     } catch (e) {
       nerdctl = { ...view(null, null), client: 'nerdctl', note: `its lookup fails: ${(e as Error).message}` };
     }
-    const isMirror = h.namespace !== null || (h.origin !== 'default' && lookupHost !== registry);
+    const isMirror = !isSameRegistry(lookupHost, registry);
     const cri = o.criAuths?.get(lookupHost);
     const criCred = cri ? { username: cri.username, password: cri.password, identityToken: cri.identityToken, registryToken: '' } : null;
     const criView: StockView = {
