@@ -174,7 +174,8 @@ export async function dockerLookup(ctx: CredentialContext, host: string, trace: 
 /** resolveCredential answers: which credential does `endpoint`, serving `namespace`, get? */
 export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null, opts: LookupOptions = {}): Promise<Lookup> {
   const trace: LookupStep[] = [];
-  const ns = namespace === null ? null : canonicalNamespace(namespace);
+  // `*` names no upstream: like an unknown one, only ns=* entries can apply
+  const ns = namespace === null || canonicalNamespace(namespace) === '*' ? null : canonicalNamespace(namespace);
   const mirror = ns !== null && !isSameRegistry(endpoint.host, ns);
 
   if (opts.explicit) {

@@ -112,3 +112,15 @@ describe('resolveCredential', () => {
     expect(r.credential).toMatchObject({ identityToken: 'refresh', password: '' });
   });
 });
+
+describe('resolveCredential with ns=*', () => {
+  it('treats * as an unknown upstream: only ns=* entries, never a trusted-upstream lookup for "*"', async () => {
+    const w = world({ config: { credsStore: 'jsonfile' }, store: { version: 1, auths: { 'm.corp?ns=*': fileEntry('wild', 'w'), 'm.corp?ns=docker.io': fileEntry('hub-only', 'h') }, trusted: ['m.corp?ns=*'] } });
+    const ctx = await openCredentials(w.sys, w.dir);
+    const r = await resolveCredential(ctx, { host: 'm.corp', path: '' }, '*');
+    expect(r).toMatchObject({ source: { kind: 'namespaced', key: 'm.corp?ns=*' }, credential: { username: 'wild' } });
+    const other = await resolveCredential(ctx, { host: 'n.corp', path: '' }, '*');
+    expect(other.source.kind).toBe('anonymous');
+    expect(w.helperLog()).not.toContain('get *');
+  });
+});

@@ -145,7 +145,7 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   }
 
   const typed = await readPassword(sys, o, warn);
-  const verified = await verifyAny(sys, target, namespace, typed, warn);
+  const verified = await verifyAny(sys, target, namespace === '*' ? null : namespace, typed, warn);
   const toStore: Credential = verified.refreshToken !== null ? { ...EMPTY_CREDENTIAL, username: typed.username, identityToken: verified.refreshToken } : typed;
 
   let storedWhere: string;
