@@ -1,7 +1,9 @@
 /** Credential commands that need no registry: import, list, trust, argument errors. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBin, tempDir } from '../helpers/bin.js';
+import { bin, repo, runBin, tempDir } from '../helpers/bin.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const noKeychain = { DBUS_SESSION_BUS_ADDRESS: undefined, DOCKER_CONFIG: undefined };
@@ -67,5 +69,21 @@ describe('mirrorauth login argument handling', () => {
     expect(r.stderr).not.toContain('secret-on-cli');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach/);
+  });
+});
+
+describe('mirrorauth login on a terminal', () => {
+  it('prompts for user and password on a TTY and never echoes the password', () => {
+    const r = spawnSync(
+      'python3',
+      [path.join(repo, 'test/fixtures/pty-run.py'), 'alice', 'typed-secret-417', '--', 'env', 'NO_COLOR=1', 'DBUS_SESSION_BUS_ADDRESS=', process.execPath, bin, 'login', '127.0.0.1:15998', '--config', tempDir()],
+      { encoding: 'utf8' },
+    );
+    expect(r.stdout).toContain('Username: alice');
+    expect(r.stdout).toContain('Password: ');
+    expect(r.stdout).not.toContain('typed-secret-417');
+    // it went on to verify against the (absent) registry: the typed password was read
+    expect(r.stdout).toMatch(/cannot reach/);
+    expect(r.status).toBe(1);
   });
 });
