@@ -1,8 +1,14 @@
 /** Runs the built mirrorauth binary as a user would, with a given environment and stdin. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 export const repo = path.resolve(import.meta.dirname, '../..');
 export const bin = path.join(repo, 'dist/bin.js');
@@ -32,5 +38,7 @@ export function runBin(args: string[], opts: { env?: Record<string, string | und
 
 /** tempDir makes a fresh directory (a Docker config dir, a HOME …). */
 export function tempDir(prefix = 'mirrorauth-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
