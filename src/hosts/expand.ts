@@ -5,7 +5,7 @@
  * own client (R33). Pure.
  */
 import { isLocalhost, splitHostPort } from './go-semantics.js';
-import type { HostConfig, RegistryHost } from './types.js';
+import { blankHostConfig, type HostConfig, type RegistryHost } from './types.js';
 import { hasFeature, type ContainerdVersion } from './version.js';
 import { defaultCapabilities } from './parse.js';
 
@@ -17,30 +17,12 @@ export interface ExpandOptions {
   file: string | null;
 }
 
-function emptyEntry(): HostConfig {
-  return {
-    origin: 'server',
-    key: null,
-    line: null,
-    scheme: '',
-    host: '',
-    path: '',
-    capabilities: [],
-    caCerts: null,
-    clientPairs: null,
-    skipVerify: null,
-    header: null,
-    dialTimeout: null,
-    overridePath: false,
-  };
-}
-
 /**
  * configureHosts turns entries (null = no host directory) into the hosts
  * containerd walks for `refHost`, in order.
  */
 export function configureHosts(entries: HostConfig[] | null, refHost: string, opts: ExpandOptions): RegistryHost[] {
-  const list = entries === null ? [emptyEntry()] : entries.map((e) => ({ ...e }));
+  const list = entries === null ? [blankHostConfig('server')] : entries.map((e) => ({ ...e }));
   const filled = new Set<number>();
   const last = list[list.length - 1];
   if (last && last.host === '') {

@@ -10,7 +10,7 @@ import type { System } from '../system/system.js';
 import { cleanPath } from './go-semantics.js';
 import { diagnostic } from './diagnostics.js';
 import { parseHostsToml } from './parse.js';
-import type { Diagnostic, HostConfig, RegistryHost } from './types.js';
+import { blankHostConfig, type Diagnostic, type HostConfig, type RegistryHost } from './types.js';
 import type { ContainerdVersion } from './version.js';
 
 /** hostDirectory turns `host:port` into `host_port_` (hosts.go hostDirectory). */
@@ -93,21 +93,7 @@ export interface LoadedDir {
 
 /** loadCertFiles reads the Docker cert layout: *.crt as CAs, *.cert (+ .key) as client pairs (R10). */
 async function loadCertFiles(sys: System, dir: string): Promise<HostConfig> {
-  const entry: HostConfig = {
-    origin: 'certs',
-    key: null,
-    line: null,
-    scheme: '',
-    host: '',
-    path: '',
-    capabilities: [],
-    caCerts: null,
-    clientPairs: null,
-    skipVerify: null,
-    header: null,
-    dialTimeout: null,
-    overridePath: false,
-  };
+  const entry = blankHostConfig('certs');
   let names: { name: string; isDirectory: boolean }[] = [];
   try {
     names = await sys.fs.readdir(dir);

@@ -6,7 +6,7 @@
 import { cleanPath, GoUrlError, parseGoUrl, parseGoDuration } from './go-semantics.js';
 import { diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { isTable, parseToml, type OutlineEvent, type TomlTable, type TomlValue } from './toml.js';
-import type { Capability, Diagnostic, HostConfig } from './types.js';
+import { blankHostConfig, type Capability, type Diagnostic, type HostConfig } from './types.js';
 import { hasFeature, type ContainerdVersion } from './version.js';
 
 export interface ParseOptions {
@@ -171,21 +171,7 @@ class Parser {
 
   /** parseHostConfig mirrors containerd's parseHostConfig for one entry. */
   parseEntry(server: string, fields: Map<string, FieldValue>, origin: 'host' | 'server', keyPath: string[]): HostConfig {
-    const result: HostConfig = {
-      origin,
-      key: server === '' ? null : server,
-      line: this.lines.of(keyPath),
-      scheme: '',
-      host: '',
-      path: '',
-      capabilities: [],
-      caCerts: null,
-      clientPairs: null,
-      skipVerify: null,
-      header: null,
-      dialTimeout: null,
-      overridePath: false,
-    };
+    const result = blankHostConfig(origin, server === '' ? null : server, this.lines.of(keyPath));
     const override = fields.get('override_path');
     if (override) {
       if (typeof override.value !== 'boolean') this.typeError(override, 'true or false');

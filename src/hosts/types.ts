@@ -52,6 +52,25 @@ export interface HostConfig {
   overridePath: boolean;
 }
 
+/** blankHostConfig is an entry with nothing set: no host, no TLS settings, no headers. */
+export function blankHostConfig(origin: HostConfig['origin'], key: string | null = null, line: number | null = null): HostConfig {
+  return {
+    origin,
+    key,
+    line,
+    scheme: '',
+    host: '',
+    path: '',
+    capabilities: [],
+    caCerts: null,
+    clientPairs: null,
+    skipVerify: null,
+    header: null,
+    dialTimeout: null,
+    overridePath: false,
+  };
+}
+
 /** RegistryHost is one host containerd will walk, with defaults applied. */
 export interface RegistryHost {
   /** `default` = the upstream filled in by containerd because the last entry had no host. */
