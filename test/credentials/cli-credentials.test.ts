@@ -57,6 +57,7 @@ describe('mirrorauth login argument handling', () => {
     [['login', 'mirror?ns=a', '--registry-namespace', 'b', '-u', 'a', '--password-stdin'], 'pw', 2, /give the namespace once/],
     [['login', 'mirror?ns=', '-u', 'a', '--password-stdin'], 'pw', 2, /\?ns=REGISTRY/],
     [['logout', 'mirror.corp?ns=docker.io'], '', 1, /not logged in/],
+    [['login', 'ghcr.io', '--store', 'file', '-u', 'a', '--password-stdin'], 'pw', 2, /--store applies to namespaced logins only/],
   ])('%j', async (args, input, code, message) => {
     const r = await runBin([...args, '--config', tempDir()], { input, env: noKeychain });
     expect(r.code).toBe(code);

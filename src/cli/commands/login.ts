@@ -123,6 +123,9 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
     namespace = ns;
   }
   if (namespace !== null && isSameRegistry(endpoint.host, namespace)) namespace = null;
+  if (namespace === null && choice !== 'auto') {
+    throw new MirrorauthError('USAGE', '--store applies to namespaced logins only; a plain login is stored where `docker login` stores it', { hint: 'drop --store, or log in to MIRROR?ns=REGISTRY' });
+  }
 
   const settings = await hostsSettings(sys, o);
   const ctx = await openCredentials(sys, o.config);
@@ -161,7 +164,6 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
       warn(`WARNING! No hosts.toml for ${namespace} lists ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`);
     }
   } else {
-    if (choice !== 'auto') throw new MirrorauthError('USAGE', '--store applies to namespaced logins only; a plain login is stored where `docker login` stores it', { hint: 'drop --store, or log in to MIRROR?ns=REGISTRY' });
     const key = dockerServerKey(server ?? 'docker.io');
     if ((ctx.docker.credHelpers.get(key) ?? ctx.docker.credsStore) === OWN_HELPER_NAME) {
       // Docker sends this key to docker-credential-mirrorauth: keep it in mirrorauth's own store.
