@@ -15,9 +15,7 @@ export interface Keychain {
   delete(account: string): Promise<boolean>;
 }
 
-export type KeychainOpen =
-  | { ok: true; keychain: Keychain; ms: number }
-  | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string; ms: number };
+export type KeychainOpen = { ok: true; keychain: Keychain } | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string };
 
 interface KeyringModule {
   AsyncEntry: new (service: string, user: string, options?: { linux?: { store?: 'secret-service' | 'keyutils' } }) => {
@@ -42,16 +40,14 @@ export function classifyKeychainError(message: string): 'KEYCHAIN_UNAVAILABLE' |
  * classify the error of the real call instead).
  */
 export async function openKeychain(sys: System, probe = true): Promise<KeychainOpen> {
-  const t0 = sys.monotonic();
-  const ms = () => Math.round(sys.monotonic() - t0);
   if (sys.platform === 'linux' && !sys.env.DBUS_SESSION_BUS_ADDRESS) {
-    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service', ms: ms() };
+    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service' };
   }
   let mod: KeyringModule;
   try {
     mod = createRequire(import.meta.url)('@napi-rs/keyring') as KeyringModule;
   } catch (e) {
-    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: `the keychain binding cannot be loaded: ${(e as Error).message}`, ms: ms() };
+    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: `the keychain binding cannot be loaded: ${(e as Error).message}` };
   }
   const options = sys.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
   const entry = (account: string) => new mod.AsyncEntry(KEYCHAIN_SERVICE, account, options);
@@ -69,12 +65,12 @@ export async function openKeychain(sys: System, probe = true): Promise<KeychainO
     set: (account, secret) => withTimeout((s) => entry(account).setPassword(secret, s)),
     delete: (account) => withTimeout((s) => entry(account).deleteCredential(s)),
   };
-  if (!probe) return { ok: true, keychain, ms: ms() };
+  if (!probe) return { ok: true, keychain };
   try {
     await keychain.get('.probe');
   } catch (e) {
     const message = (e as Error).message;
-    return { ok: false, code: classifyKeychainError(message), message, ms: ms() };
+    return { ok: false, code: classifyKeychainError(message), message };
   }
-  return { ok: true, keychain, ms: ms() };
+  return { ok: true, keychain };
 }
