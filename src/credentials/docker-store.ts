@@ -1,14 +1,16 @@
 /**
  * Plain (non-namespaced) logins, stored exactly where `docker login` stores
  * them: credHelpers[key] > credsStore > config.json auths (plaintext, with
- * Docker's warning), under Docker's key for the server.
+ * Docker's warning), under Docker's key for the server. When that helper is
+ * mirrorauth itself, the entry goes to mirrorauth's own store, which is what
+ * docker-credential-mirrorauth answers from.
  */
-import { MirrorauthError } from '../errors.js';
-import type { System } from '../system/system.js';
 import { helperSecretOf, type Credential } from './credential.js';
-import { authEntryJson, updateDockerConfig, type DockerConfig } from './docker-config.js';
+import { authEntryJson, updateDockerConfig } from './docker-config.js';
+import { putEntry, removeEntry } from './entries.js';
 import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
 import { convertToHostname, dockerConfigKey } from './keys.js';
+import type { CredentialContext } from './resolve.js';
 
 /** dockerServerKey is the key `docker login SERVER` uses. */
 export function dockerServerKey(server: string): string {
@@ -19,18 +21,18 @@ export function dockerServerKey(server: string): string {
 
 export interface DockerStoreResult {
   key: string;
-  where: { kind: 'helper'; helper: string } | { kind: 'file'; file: string };
+  where: { kind: 'helper'; helper: string } | { kind: 'file'; file: string } | { kind: 'own'; backend: string };
 }
 
 /** storeDockerLogin writes a credential the way `docker login` would. */
-export async function storeDockerLogin(sys: System, docker: DockerConfig, key: string, credential: Credential): Promise<DockerStoreResult> {
+export async function storeDockerLogin(ctx: CredentialContext, key: string, credential: Credential): Promise<DockerStoreResult> {
+  const { sys, docker } = ctx;
   const helper = docker.credHelpers.get(key) ?? docker.credsStore;
+  if (helper === OWN_HELPER_NAME) {
+    const put = await putEntry(ctx, key, credential, 'auto');
+    return { key, where: { kind: 'own', backend: put.backend } };
+  }
   if (helper !== null && helper !== undefined) {
-    if (helper === OWN_HELPER_NAME) {
-      throw new MirrorauthError('USAGE', `Docker's config names mirrorauth itself as the helper for ${key}; a plain login would store into itself`, {
-        hint: 'use a namespaced login (SERVER?ns=REGISTRY), or point credsStore/credHelpers at a real store such as pass or secretservice',
-      });
-    }
     const { username, secret } = helperSecretOf(credential);
     await helperClient(sys, helper).store(key, username, secret);
     // docker leaves an empty marker entry in auths when a helper holds the secret
@@ -49,9 +51,11 @@ export async function storeDockerLogin(sys: System, docker: DockerConfig, key: s
   return { key, where: { kind: 'file', file: docker.file } };
 }
 
-/** eraseDockerLogin removes what `docker logout SERVER` removes; it returns the keys erased. */
-export async function eraseDockerLogin(sys: System, docker: DockerConfig, server: string): Promise<string[]> {
+/** eraseDockerLogin removes what `docker logout SERVER` removes (and mirrorauth's own entry); it returns the keys erased. */
+export async function eraseDockerLogin(ctx: CredentialContext, server: string): Promise<string[]> {
+  const { sys, docker } = ctx;
   const key = dockerServerKey(server);
+  if (await removeEntry(ctx, key)) return [key];
   const host = convertToHostname(key);
   const candidates = [...new Set([key, host, `http://${host}`, `https://${host}`])];
   const erased: string[] = [];

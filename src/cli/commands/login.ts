@@ -8,7 +8,6 @@ import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
 import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
 import { putEntry } from '../../credentials/entries.js';
-import { OWN_HELPER_NAME } from '../../credentials/helper-client.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
@@ -165,16 +164,14 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
     }
   } else {
     const key = dockerServerKey(server ?? 'docker.io');
-    if ((ctx.docker.credHelpers.get(key) ?? ctx.docker.credsStore) === OWN_HELPER_NAME) {
-      // Docker sends this key to docker-credential-mirrorauth: keep it in mirrorauth's own store.
-      const put = await putEntry(ctx, key, toStore, 'auto');
-      storedWhere = `${key} in mirrorauth's store (${put.backend}), which Docker reaches through docker-credential-mirrorauth`;
-    } else {
-      const stored = await storeDockerLogin(sys, ctx.docker, key, toStore);
-      storedWhere = `${key} in ${stored.where.kind === 'helper' ? `docker-credential-${stored.where.helper}` : stored.where.file}`;
-      if (stored.where.kind === 'file' && toStore.password !== '') {
-        warn(`WARNING! Your password is stored unencrypted in ${stored.where.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
-      }
+    const stored = await storeDockerLogin(ctx, key, toStore);
+    const w = stored.where;
+    storedWhere =
+      w.kind === 'own'
+        ? `${key} in mirrorauth's store (${w.backend}), which Docker reaches through docker-credential-mirrorauth`
+        : `${key} in ${w.kind === 'helper' ? `docker-credential-${w.helper}` : w.file}`;
+    if (w.kind === 'file' && toStore.password !== '') {
+      warn(`WARNING! Your password is stored unencrypted in ${w.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
     }
   }
 

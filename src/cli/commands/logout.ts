@@ -1,5 +1,5 @@
 /** `mirrorauth logout [SERVER] [--registry-namespace NS]`: remove stored credentials, same addressing as login. */
-import { dockerServerKey, eraseDockerLogin } from '../../credentials/docker-store.js';
+import { eraseDockerLogin } from '../../credentials/docker-store.js';
 import { removeEntry } from '../../credentials/entries.js';
 import { canonicalNamespace, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
 import { isSameRegistry, openCredentials } from '../../credentials/resolve.js';
@@ -25,12 +25,7 @@ export async function logoutCommand(sys: System, server: string | undefined, o: 
     sys.stdout.write(`Removing login credentials for ${key}\n`);
     return EXIT.OK;
   }
-  const own = dockerServerKey(server ?? 'docker.io');
-  if (await removeEntry(ctx, own)) {
-    sys.stdout.write(`Removing login credentials for ${own}\n`);
-    return EXIT.OK;
-  }
-  const erased = await eraseDockerLogin(sys, ctx.docker, server ?? 'docker.io');
+  const erased = await eraseDockerLogin(ctx, server ?? 'docker.io');
   if (erased.length === 0) {
     throw new MirrorauthError('NOT_FOUND', `not logged in to ${server ?? 'docker.io'}`, { hint: 'run `mirrorauth list` to see the stored keys' });
   }
