@@ -187,6 +187,7 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
       }
     }
   }
+  const storeText = ctx.store.exists ? await sys.fs.readText(ctx.store.file).catch(() => null) : null;
   for (const entry of ctx.store.entries.values()) {
     if (!isNamespacedKey(entry.key)) continue;
     const k = parseNamespacedKey(entry.key);
@@ -196,7 +197,7 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
         diagnostic('CRED_UNUSED_ENTRY', {
           message: `credentials for ${entry.key} are stored, but no hosts.toml under ${o.roots.join(', ') || '(no roots)'} sends ${k.namespace === '*' ? 'any registry' : k.namespace} to ${k.host}${k.path}`,
           file: ctx.store.file,
-          line: lineOfKey(await sys.fs.readText(ctx.store.file).catch(() => null), entry.key),
+          line: lineOfKey(storeText, entry.key),
           fix: `add the mirror to hosts.toml, or remove the entry: mirrorauth logout '${entry.key}'`,
         }),
       );
@@ -206,7 +207,7 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
         diagnostic('CRED_PLAINTEXT_PASSWORD', {
           message: `the password for ${entry.key} is stored in plain text`,
           file: ctx.store.file,
-          line: lineOfKey(await sys.fs.readText(ctx.store.file).catch(() => null), entry.key),
+          line: lineOfKey(storeText, entry.key),
           fix: `log in again with a keychain or credsStore available: mirrorauth login '${entry.key}' --store keychain`,
         }),
       );

@@ -27,6 +27,11 @@ function authEntry(c: Credential): Record<string, string> {
   return out;
 }
 
+/** conflicts: both endpoints carry a credential and they differ. */
+function conflicts(a: RenderedEndpoint, b: RenderedEndpoint): boolean {
+  return a.credential !== null && b.credential !== null && JSON.stringify(a.credential) !== JSON.stringify(b.credential);
+}
+
 /** One key per consumer host; two different credentials for one key cannot be expressed. */
 function byKey(sets: RegistrySet[], key: (host: string) => string): Map<string, RenderedEndpoint> {
   const out = new Map<string, RenderedEndpoint>();
@@ -34,7 +39,7 @@ function byKey(sets: RegistrySet[], key: (host: string) => string): Map<string, 
     const e = s.named;
     const k = key(e.host);
     const prev = out.get(k);
-    if (prev && prev.credential && e.credential && JSON.stringify(prev.credential) !== JSON.stringify(e.credential)) {
+    if (prev && conflicts(prev, e)) {
       throw new MirrorauthError('USAGE', `${k} would need two different credentials (for ${prev.registry} and ${e.registry}); this format keys credentials by host only`, {
         hint: 'render them into separate files, or use --helper so the consumer asks mirrorauth per request',
       });
@@ -81,7 +86,7 @@ function k3s(sets: RegistrySet[], helper: boolean): { text: string; missing: str
     for (const e of mirrors.filter((m) => !m.isUpstream)) lines.push(`      - ${y(endpointUrl(e))}`);
     for (const e of mirrors) {
       const prev = configs.get(e.host);
-      if (prev && prev.credential && e.credential && JSON.stringify(prev.credential) !== JSON.stringify(e.credential)) {
+      if (prev && conflicts(prev, e)) {
         throw new MirrorauthError('USAGE', `k3s keys credentials by endpoint host only, but ${e.host} has different credentials for ${prev.registry} and ${e.registry}`, {
           hint: 'k3s cannot express per-upstream credentials for one mirror host; give the mirror one ns=* credential, or render separately',
         });

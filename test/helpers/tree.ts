@@ -1,18 +1,11 @@
-/** Builds real certs.d trees in a temporary directory for tests. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+/** Builds real certs.d trees in a temporary directory (removed after the file's tests) for tests. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll } from 'vitest';
-
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+import { tempDir } from './bin.js';
 
 /** makeTree writes files (path -> content; null = empty directory) below a fresh temp dir and returns it. */
 export function makeTree(files: Record<string, string | null>): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-test-'));
-  made.push(root);
+  const root = tempDir('mirrorauth-test-');
   for (const [rel, content] of Object.entries(files)) {
     const p = path.join(root, rel);
     if (content === null) {

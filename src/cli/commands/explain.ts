@@ -27,12 +27,13 @@ function credentialJson(v: CredentialView) {
 
 /** explainJson is the documented contract (docs/diagnostics.md, "explain --json"). */
 export function explainJson(e: Explanation): Record<string, unknown> {
-  const hosts = hostsJson(e.resolution).hosts as Array<Record<string, unknown>>;
+  const base = hostsJson(e.resolution);
+  const hosts = base.hosts as Array<Record<string, unknown>>;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     containerd: e.resolution.containerdVersion,
     operation: e.resolution.operation,
-    reference: hostsJson(e.resolution).reference,
+    reference: base.reference,
     hostDir: e.resolution.hostDir,
     hosts: e.hosts.map((x, i) => ({
       ...(hosts[i] ?? {}),
