@@ -8,7 +8,7 @@
 // Each is run interleaved (median of BENCH_RUNS), once with NODE_EXTRA_CA_CERTS unset and once as this
 // machine sets it, and printed as a ratio to `node -e 0` measured in the same pass.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,9 +26,9 @@ if (missing) {
 const envFile = execFileSync('bash', [script, 'up'], { encoding: 'utf8', env: { ...process.env, HARNESS_DIR: harnessDir, HARNESS_BASE_PORT: process.env.HARNESS_BASE_PORT ?? '16000' } }).trim();
 const H = {};
 for (const m of readFileSync(envFile, 'utf8').matchAll(/([A-Z_]+)=(\S+)/g)) H[m[1]] = m[2];
+const cfg = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-config-'));
+const cache = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-cache-'));
 try {
-  const cfg = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-config-'));
-  const cache = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-cache-'));
   const base = { ...process.env, ...H, DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, NO_COLOR: '1' };
   const host = H.HARNESS_BASIC;
   // the same secret in both helpers' keyring entries
@@ -72,4 +72,6 @@ try {
   }
 } finally {
   execFileSync('bash', [script, 'down'], { env: { ...process.env, HARNESS_DIR: harnessDir } });
+  rmSync(cfg, { recursive: true, force: true });
+  rmSync(cache, { recursive: true, force: true });
 }
