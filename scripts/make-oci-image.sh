@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# make-oci-image.sh DIR TAG: a one-layer OCI image layout with a deterministic digest, no daemon needed.
+# make-oci-image.sh DIR TAG [TEXT]: a one-layer OCI image layout with a deterministic digest, no daemon needed.
 # Prints the manifest digest.
 set -euo pipefail
 out=$1 tag=$2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkdir -p "$out/blobs/sha256" "$work/root"
-echo "mirrorauth test image" >"$work/root/hello.txt"
+echo "${3:-mirrorauth test image}" >"$work/root/hello.txt"
 tar --sort=name --mtime='2020-01-01 00:00Z' --owner=0 --group=0 --numeric-owner -C "$work/root" -cf "$work/layer.tar" hello.txt
 diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 gzip -n -c "$work/layer.tar" >"$work/layer.tgz"

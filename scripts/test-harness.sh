@@ -4,15 +4,20 @@
 #   - a throw-away GnuPG key and pass store (for docker-credential-pass)
 #   - a token server (test/fixtures/token-server.mjs) and a distribution registry using it (Bearer)
 #   - a pull-through mirror of that registry with its own htpasswd users (Basic)
-#   - a standalone registry with htpasswd users (Basic), seeded with test/hello:v1
+#   - a standalone registry with htpasswd users (Basic), seeded with test/hello:v1 and gamma/app:v1
+#   - a Bearer "multi-upstream mirror" (one registry, token auth with per-user repository ACLs) holding
+#     alpha/app:v1 (only robot-a may pull) and beta/app:v1 (only robot-b): one endpoint, two namespaces,
+#     two different credentials
 # `up` prints nothing on success but the path of the env file to source; `down` stops it all.
 # Needs the Debian packages listed in HARNESS_PACKAGES (.ci/run installs them).
 set -Eeuo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 H=${HARNESS_DIR:-/tmp/mirrorauth-harness}
 BASE_PORT=${HARNESS_BASE_PORT:-15000}
-UPSTREAM_PORT=$BASE_PORT MIRROR_PORT=$((BASE_PORT + 1)) BASIC_PORT=$((BASE_PORT + 2)) TOKEN_PORT=$((BASE_PORT + 50))
+UPSTREAM_PORT=$BASE_PORT MIRROR_PORT=$((BASE_PORT + 1)) BASIC_PORT=$((BASE_PORT + 2)) NSMIRROR_PORT=$((BASE_PORT + 3)) TOKEN_PORT=$((BASE_PORT + 50))
 HARNESS_PACKAGES="dbus-daemon dbus-bin gnome-keyring libsecret-tools golang-docker-credential-helpers pass gnupg docker-registry apache2-utils skopeo openssl curl"
+# real clients of the serve tests (they start their own daemon; the harness does not need them)
+CLIENT_PACKAGES="containerd podman"
 
 log() { echo "[harness] $*" >&2; }
 die() { log "$*"; for f in "$H"/log/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }; done; down; exit 1; }
@@ -88,7 +93,7 @@ registries_up() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj /CN=mirrorauth-test-issuer \
     -keyout "$H/token/key.pem" -out "$H/token/cert.pem" 2>/dev/null
   start token node "$here/test/fixtures/token-server.mjs" --port "$TOKEN_PORT" --key "$H/token/key.pem" --cert "$H/token/cert.pem" \
-    --users "alice:alice-pw,ci:ci-pw" --log "$H/log/token-requests.jsonl" --ttl "${HARNESS_TOKEN_TTL:-300}"
+    --users "alice:alice-pw,ci:ci-pw,robot-a:robot-a-pw,robot-b:robot-b-pw" --acl "robot-a=alpha/,robot-b=beta/" --log "$H/log/token-requests.jsonl" --ttl "${HARNESS_TOKEN_TTL:-300}"
   wait_for "token server" 10 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$TOKEN_PORT/token"
   registry_yaml upstream "$UPSTREAM_PORT" "auth:
   token: {realm: \"http://127.0.0.1:$TOKEN_PORT/token\", service: registry-$UPSTREAM_PORT, issuer: mirrorauth-test-issuer, rootcertbundle: $H/token/cert.pem}"
@@ -103,11 +108,20 @@ registries_up() {
   registry_yaml basic "$BASIC_PORT" "auth:
   htpasswd: {realm: mirrorauth-basic, path: $H/basic.htpasswd}"
   start basic docker-registry serve "$H/basic/config.yml"
+  registry_yaml nsmirror "$NSMIRROR_PORT" "auth:
+  token: {realm: \"http://127.0.0.1:$TOKEN_PORT/token\", service: registry-$NSMIRROR_PORT, issuer: mirrorauth-test-issuer, rootcertbundle: $H/token/cert.pem}"
+  start nsmirror docker-registry serve "$H/nsmirror/config.yml"
   wait_for "mirror registry" 10 registry_answers mirror "$MIRROR_PORT"
   wait_for "basic registry" 10 registry_answers basic "$BASIC_PORT"
+  wait_for "ns mirror registry" 10 registry_answers nsmirror "$NSMIRROR_PORT"
   bash "$here/scripts/make-oci-image.sh" "$H/image" v1 >"$H/image.digest"
   skopeo copy -q --dest-tls-verify=false --dest-creds alice:alice-pw "oci:$H/image:v1" "docker://127.0.0.1:$UPSTREAM_PORT/test/hello:v1"
   skopeo copy -q --dest-tls-verify=false --dest-creds alice:alice-pw "oci:$H/image:v1" "docker://127.0.0.1:$BASIC_PORT/test/hello:v1"
+  local name
+  for name in alpha beta gamma; do bash "$here/scripts/make-oci-image.sh" "$H/image-$name" v1 "image $name" >"$H/image-$name.digest"; done
+  skopeo copy -q --dest-tls-verify=false --dest-creds alice:alice-pw "oci:$H/image-alpha:v1" "docker://127.0.0.1:$NSMIRROR_PORT/alpha/app:v1"
+  skopeo copy -q --dest-tls-verify=false --dest-creds alice:alice-pw "oci:$H/image-beta:v1" "docker://127.0.0.1:$NSMIRROR_PORT/beta/app:v1"
+  skopeo copy -q --dest-tls-verify=false --dest-creds alice:alice-pw "oci:$H/image-gamma:v1" "docker://127.0.0.1:$BASIC_PORT/gamma/app:v1"
 }
 
 write_env() {
@@ -115,9 +129,10 @@ write_env() {
 export HARNESS_DIR=$H
 export XDG_DATA_HOME=$XDG_DATA_HOME XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS
 export GNUPGHOME=$GNUPGHOME PASSWORD_STORE_DIR=$PASSWORD_STORE_DIR
-export HARNESS_UPSTREAM=127.0.0.1:$UPSTREAM_PORT HARNESS_MIRROR=127.0.0.1:$MIRROR_PORT HARNESS_BASIC=127.0.0.1:$BASIC_PORT
+export HARNESS_UPSTREAM=127.0.0.1:$UPSTREAM_PORT HARNESS_MIRROR=127.0.0.1:$MIRROR_PORT HARNESS_BASIC=127.0.0.1:$BASIC_PORT HARNESS_NSMIRROR=127.0.0.1:$NSMIRROR_PORT
 export HARNESS_TOKEN=127.0.0.1:$TOKEN_PORT HARNESS_TOKEN_LOG=$H/log/token-requests.jsonl
 export HARNESS_IMAGE=test/hello:v1 HARNESS_IMAGE_DIGEST=$(cat "$H/image.digest")
+export HARNESS_ALPHA_DIGEST=$(cat "$H/image-alpha.digest") HARNESS_BETA_DIGEST=$(cat "$H/image-beta.digest") HARNESS_GAMMA_DIGEST=$(cat "$H/image-gamma.digest")
 ENV
 }
 
@@ -133,7 +148,7 @@ stop() { # NAME: TERM, then KILL after 3 s (a reparented child may linger as a z
 
 down() {
   [ -d "$H" ] || return 0
-  for n in basic mirror upstream token gnome-keyring dbus; do stop "$n"; done
+  for n in nsmirror basic mirror upstream token gnome-keyring dbus; do stop "$n"; done
   [ -d "$H/gnupg" ] && GNUPGHOME=$H/gnupg gpgconf --kill all 2>/dev/null || true
   [ "${KEEP:-0}" = 1 ] || rm -rf "$H"
 }
@@ -142,7 +157,7 @@ up() {
   local m; m=$(missing)
   [ -z "$m" ] || { log "missing Debian packages: $m (install: apt-get install -y $m)"; exit 3; }
   down
-  for p in "$UPSTREAM_PORT" "$MIRROR_PORT" "$BASIC_PORT" "$TOKEN_PORT"; do
+  for p in "$UPSTREAM_PORT" "$MIRROR_PORT" "$BASIC_PORT" "$NSMIRROR_PORT" "$TOKEN_PORT"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then log "127.0.0.1:$p is in use (set HARNESS_BASE_PORT)"; exit 1; fi
   done
   mkdir -p "$H/log" "$H/pid"
@@ -158,7 +173,7 @@ up() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  packages) echo "$HARNESS_PACKAGES" ;;
+  packages) echo "$HARNESS_PACKAGES $CLIENT_PACKAGES" ;;
   missing) missing ;;
   *) echo "usage: $0 up|down|packages|missing" >&2; exit 2 ;;
 esac

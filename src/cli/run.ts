@@ -162,7 +162,8 @@ function buildProgram(sys: System, ctx: Context): Command {
     program
       .command('render')
       .description('write a registry config (docker, helm, containers-auth or k3s registries.yaml) for the named registries to stdout')
-      .addOption(new Option('--format <format>', 'docker, helm, containers or k3s').choices(['docker', 'helm', 'containers', 'k3s']).default('docker'))
+      .addOption(new Option('--format <format>', 'docker, helm, containers, k3s, or registries-conf (with --via-serve)').choices(['docker', 'helm', 'containers', 'k3s', 'registries-conf']).default('docker'))
+      .option('--via-serve <dir>', 'send pulls through mirrorauth serve: registries.conf mirrors (--format registries-conf) or its access secret (--format containers) from a tree rendered by serve --render DIR')
       .option('-o, --output <file>', 'write to FILE (0600, atomically) instead of stdout'),
   ).action(async (opts: Record<string, unknown>) => {
     const { renderCommand } = await import('./commands/render.js');
@@ -191,6 +192,24 @@ function buildProgram(sys: System, ctx: Context): Command {
       ...(opts.cacheDuration !== undefined ? { cacheDuration: opts.cacheDuration } : {}),
       ...(opts.config !== undefined ? { config: opts.config } : {}),
     });
+  });
+
+  configOption(
+    addHostsOptions(
+      program
+        .command('serve')
+        .description('run the loopback proxy that gives containerd per-mirror, per-namespace credentials, and render the certs.d tree its config_path points at')
+        .option('--listen <addr>', 'loopback HOST:PORT to listen on (default 127.0.0.1:5599)')
+        .option('--render <dir>', "write the rendered certs.d tree here (containerd's config_path); kept current while serving")
+        .option('--render-only', 'render the tree and exit without serving')
+        .addOption(new Option('--redirects <mode>', 'blob redirects to another origin: pass them to the client, or follow them without credentials').choices(['pass', 'follow']))
+        .option('--reload <seconds>', 'how often to re-read hosts.toml and the credential store (0 = never; default 2)')
+        .option('--quiet', 'no access log')
+        .option('--json', 'print the routes as JSON (docs/serve.md)'),
+    ),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    ctx.exitCode = await serveCommand(sys, opts);
   });
 
   program

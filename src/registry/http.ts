@@ -86,3 +86,55 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
   }
   return { status: res.status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
 }
+
+/** A response whose body is streamed, never buffered (the serve proxy's data path). */
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: NodeJS.ReadableStream & { destroy(error?: Error): void };
+}
+
+export interface StreamClient {
+  /** Sends one request; redirects are never followed and bodies are raw bytes (no decompression). */
+  request(url: string, opts: { method: string; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number }): Promise<StreamResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * streamClient builds a keep-alive client for one upstream endpoint. A host's
+ * own CA files are added to the trust store, never in place of it (containerd
+ * appends hosts.toml `ca` to the system pool); `systemCa` holds the system
+ * bundle's PEM text because Node's default store is its bundled list only.
+ */
+export async function streamClient(tls: TlsSettings | null, systemCa: string[] = []): Promise<StreamClient> {
+  const { Agent } = await import('undici');
+  const { rootCertificates } = await import('node:tls');
+  const first = tls?.clientCerts[0];
+  const extra = tls?.ca ?? [];
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connect: {
+      ...(extra.length > 0 || systemCa.length > 0 ? { ca: [...rootCertificates, ...systemCa, ...extra] } : {}),
+      ...(first ? { cert: first.cert, key: first.key } : {}),
+      rejectUnauthorized: tls?.skipVerify !== true,
+    },
+  });
+  return {
+    async request(url, opts) {
+      const u = new URL(url);
+      const res = await agent.request({
+        origin: u.origin,
+        path: `${u.pathname}${u.search}`,
+        method: opts.method as 'GET',
+        headers: opts.headers,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        headersTimeout: opts.timeoutMs ?? 60_000,
+        bodyTimeout: opts.timeoutMs ?? 300_000,
+      });
+      // a body the caller discards must not crash the process with an unhandled 'error' (pipeline still sees errors)
+      res.body.on('error', () => undefined);
+      return { status: res.statusCode, headers: res.headers, body: res.body as unknown as StreamResponse['body'] };
+    },
+    close: () => agent.close(),
+  };
+}

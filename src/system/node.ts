@@ -41,6 +41,8 @@ const nodeFs: FileSystem = {
   chmod: (p, mode) => fsp.chmod(p, mode),
   realpath: (p) => fsp.realpath(p),
   rm: (p, options) => fsp.rm(p, options),
+  symlink: (target, p) => fsp.symlink(target, p),
+  readlink: (p) => fsp.readlink(p),
 };
 
 function outputStream(stream: NodeJS.WriteStream): OutputStream {

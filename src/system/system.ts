@@ -37,6 +37,8 @@ export interface FileSystem {
   chmod(path: string, mode: number): Promise<void>;
   realpath(path: string): Promise<string>;
   rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  readlink(path: string): Promise<string>;
 }
 
 export interface SpawnOptions {

@@ -6,6 +6,10 @@ import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { collectCredentials, type RegistrySet } from '../../render/collect.js';
 import { FORMATS, render, type Format } from '../../render/formats.js';
+import { dockerConfigDir } from '../../credentials/docker-config.js';
+import { containersAuth, registriesConf } from '../../serve/clients.js';
+import { readManifest } from '../../serve/render-tree.js';
+import { loadOrCreateSecret } from '../../serve/secret.js';
 import { writeFileAtomic } from '../../system/atomic-write.js';
 import type { System } from '../../system/system.js';
 import { hostsSettings, type HostsOptionValues } from '../options.js';
@@ -13,6 +17,7 @@ import { styleFor } from '../style.js';
 
 export interface RenderOptions extends HostsOptionValues {
   format?: string;
+  viaServe?: string;
   registry?: string[];
   helper?: boolean;
   output?: string;
@@ -47,11 +52,24 @@ export function formatOf(value: string | undefined): Format {
   return f;
 }
 
+/** viaServe renders client configuration that sends pulls through `mirrorauth serve` (docs/serve.md). */
+async function viaServe(sys: System, o: RenderOptions): Promise<string> {
+  const dir = o.viaServe as string;
+  const manifest = await readManifest(sys, dir);
+  if (manifest === null) throw new MirrorauthError('USAGE', `${dir} is not a tree rendered by mirrorauth serve`, { hint: `render it first: mirrorauth serve --hosts-dir /etc/containerd/certs.d --render ${dir} --render-only` });
+  if (o.registry !== undefined || o.helper) throw new MirrorauthError('USAGE', '--via-serve takes its registries from the rendered tree', { hint: 'drop --registry and --helper' });
+  if (o.format === 'registries-conf') return registriesConf(manifest);
+  if (o.format === 'containers') return containersAuth(manifest, await loadOrCreateSecret(sys, dockerConfigDir(sys, o.config)));
+  throw new MirrorauthError('USAGE', `--via-serve renders --format registries-conf or containers, not ${o.format ?? 'docker'}`, { hint: 'containerd itself reads the rendered certs.d tree: point config_path at it' });
+}
+
 export async function renderCommand(sys: System, o: RenderOptions): Promise<number> {
   const err = styleFor(sys, sys.stderr);
   const warn = (s: string) => sys.stderr.write(`${err.c.yellow(`warning: ${s}`)}\n`);
-  const format = formatOf(o.format);
-  const text = renderSets(format, await collectFor(sys, o, warn), o.helper === true, warn);
+  let text: string;
+  if (o.viaServe !== undefined) text = await viaServe(sys, o);
+  else if (o.format === 'registries-conf') throw new MirrorauthError('USAGE', '--format registries-conf needs --via-serve DIR', { hint: 'registries.conf mirrors come from a tree rendered by mirrorauth serve' });
+  else text = renderSets(formatOf(o.format), await collectFor(sys, o, warn), o.helper === true, warn);
   if (o.output !== undefined) {
     await writeFileAtomic(sys, o.output, text, { mode: 0o600 });
     sys.stderr.write(`${err.c.dim(`wrote ${o.output} (0600)`)}\n`);
