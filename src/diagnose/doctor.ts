@@ -12,7 +12,11 @@ import { canonicalHost, dockerLookupKeys, endpointPath, formatNamespacedKey, par
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { errnoCode } from '../errors.js';
 import { diagnostic } from '../hosts/diagnostics.js';
-import { dirHasContent } from '../hosts/load.js';
+import { dirHasContent, registryOfDir } from '../hosts/load.js';
+import { parseContainerdVersion } from '../hosts/version.js';
+import { request } from '../registry/http.js';
+import { planServeTree, readManifest } from '../serve/render-tree.js';
+import { MANIFEST_FILE } from '../serve/routes.js';
 import { inspectHostDir, type DirInspection } from '../hosts/resolve.js';
 import type { Diagnostic } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
@@ -30,12 +34,6 @@ export interface DoctorReport {
   diagnostics: Diagnostic[];
 }
 
-/** registryOfDir maps a host directory name back to the registry host it serves. */
-export function registryOfDir(name: string): string | null {
-  if (name === '_default') return null;
-  const m = /^(.*)_(\d+)_$/.exec(name);
-  return m ? `${m[1]}:${m[2]}` : name;
-}
 
 async function mapLimit<T, R>(items: T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
@@ -91,6 +89,43 @@ function hasCredentialFor(ctx: CredentialContext, host: string, path: string, na
       return false;
     }
   });
+}
+
+/**
+ * serveChecks looks at roots rendered by `mirrorauth serve`: is the proxy they
+ * point at answering, and does the tree still match the user's certs.d and
+ * credentials? Returns the proxy origins found.
+ */
+async function serveChecks(sys: System, ctx: CredentialContext, roots: string[], out: Diagnostic[]): Promise<Set<string>> {
+  const origins = new Set<string>();
+  for (const root of roots) {
+    const manifest = await readManifest(sys, root).catch(() => null);
+    if (manifest === null) continue;
+    origins.add(manifest.proxyUrl);
+    const file = `${root.replace(/\/+$/, '')}/${MANIFEST_FILE}`;
+    const health = await request(sys, `${manifest.proxyUrl}/healthz`, { timeoutMs: 2000 }).catch((e: Error) => e);
+    if (health instanceof Error || health.status !== 200) {
+      out.push(
+        diagnostic('SERVE_PROXY_DOWN', {
+          message: `${root} is rendered for mirrorauth serve at ${manifest.proxyUrl}, which does not answer (${health instanceof Error ? health.message : `HTTP ${health.status}`}): containerd skips its ${manifest.routes.length} proxy entr${manifest.routes.length === 1 ? 'y' : 'ies'} and those mirrors get no requests`,
+          file,
+          fix: `start it: mirrorauth serve --hosts-dir ${manifest.sourceRoots.join(' --hosts-dir ')} --render ${root} --listen ${new URL(manifest.proxyUrl).host}`,
+        }),
+      );
+    }
+    const plan = await planServeTree(sys, ctx, { roots: manifest.sourceRoots, version: parseContainerdVersion(manifest.containerd), proxyUrl: manifest.proxyUrl, secret: '' }).catch(() => null);
+    const routesOf = (rs: Array<{ id: string }>) => rs.map((r) => r.id).join(',');
+    if (plan !== null && (routesOf(plan.manifest.routes) !== routesOf(manifest.routes) || plan.manifest.dirs.join(',') !== manifest.dirs.join(','))) {
+      out.push(
+        diagnostic('SERVE_TREE_STALE', {
+          message: `${root} no longer matches ${manifest.sourceRoots.join(', ')} and the credential store (${plan.manifest.routes.length} route(s) now, ${manifest.routes.length} rendered): containerd pulls as the old files say`,
+          file,
+          fix: `a running mirrorauth serve re-renders by itself within seconds; otherwise: mirrorauth serve --hosts-dir ${manifest.sourceRoots.join(' --hosts-dir ')} --render ${root} --render-only`,
+        }),
+      );
+    }
+  }
+  return origins;
 }
 
 export async function doctor(sys: System, ctx: CredentialContext | Error, o: DoctorOptions): Promise<DoctorReport> {
@@ -167,12 +202,15 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
     return { roots, directories: inspections.length, diagnostics };
   }
 
+  const proxies = await serveChecks(sys, ctx, o.roots, diagnostics);
+
   // mirrors with no credentials anywhere, and which endpoints hosts.toml uses
   const used = new Map<string, Array<{ host: string; path: string }>>();
   for (const i of inspections) {
     const ns = i.dir.endsWith('/_default') ? '*' : i.registry;
     for (const h of i.hosts) {
       if (h.origin === 'default' || h.host === '' || h.scheme === '' || isSameRegistry(h.host, i.registry)) continue;
+      if (proxies.has(`${h.scheme}://${h.host}`)) continue; // the serve proxy: it adds the credentials itself
       const path = endpointPath(h.path);
       used.set(ns, [...(used.get(ns) ?? []), { host: canonicalHost(h.host), path }]);
       if (!hasCredentialFor(ctx, h.host, path, ns === '*' ? null : ns)) {

@@ -13,6 +13,8 @@ import type { Operation } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { probeHost, type ProbeResult } from '../registry/probe.js';
 import { apiBasesFor, tlsSettingsFor } from '../registry/tls.js';
+import { readManifest } from '../serve/render-tree.js';
+import { keyPathOf, ROUTE_PREFIX, type ServeRoute } from '../serve/routes.js';
 import type { System } from '../system/system.js';
 
 export interface CredentialView {
@@ -32,8 +34,22 @@ export interface StockView extends CredentialView {
   note: string;
 }
 
+/** A host that is `mirrorauth serve`: the endpoint and namespace it stands for. */
+export interface ServeVia {
+  proxyUrl: string;
+  routeId: string;
+  /** The real mirror the proxy talks to. */
+  endpoint: string;
+  namespace: string;
+  /** The user's hosts.toml entry the route was rendered from. */
+  file: string;
+  line: number | null;
+}
+
 export interface ExplainedHost {
   host: ResolvedHost;
+  /** Set when this host is the serve proxy: the credential shown is the one the proxy sends upstream. */
+  serve: ServeVia | null;
   credential: CredentialView;
   trace: LookupStep[];
   /** Error of the lookup itself (a locked keychain, a failing helper). */
@@ -74,9 +90,26 @@ export interface ExplainOptions {
   onProbe?: (index: number, total: number, host: string) => void;
 }
 
+/** serveRoutes reads the serve manifests of rendered roots (none for a user's own certs.d). */
+async function serveRoutes(sys: System, roots: string[]): Promise<Map<string, ServeRoute & { proxyUrl: string }>> {
+  const out = new Map<string, ServeRoute & { proxyUrl: string }>();
+  for (const root of roots) {
+    const m = await readManifest(sys, root).catch(() => null);
+    for (const r of m?.routes ?? []) out.set(`${m?.proxyUrl}${ROUTE_PREFIX}${r.id}`, { ...r, proxyUrl: m?.proxyUrl ?? '' });
+  }
+  return out;
+}
+
+/** serveRouteOf finds the route a host entry of a rendered tree points at. */
+function serveRouteOf(routes: Map<string, ServeRoute & { proxyUrl: string }>, h: ResolvedHost): (ServeRoute & { proxyUrl: string }) | null {
+  const m = /^(\/m\/[0-9a-f]{16})(?:\/|$)/.exec(h.path);
+  return m ? (routes.get(`${h.scheme}://${h.host}${m[1]}`) ?? null) : null;
+}
+
 export async function explain(sys: System, ctx: CredentialContext, o: ExplainOptions): Promise<Explanation> {
   const resolution = await resolveHosts(sys, { reference: o.reference, operation: o.operation, roots: o.roots, version: o.version, defaultScheme: o.defaultScheme });
   const registry = resolution.reference.registry;
+  const routes = await serveRoutes(sys, o.roots);
   const out: ExplainedHost[] = [];
   const contacted = resolution.hosts.filter((h) => h.unusable === null);
   for (const h of resolution.hosts) {
@@ -85,9 +118,16 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     let trace: LookupStep[] = [];
     let error: string | null = null;
     let secret: Credential | null = null;
+    const route = serveRouteOf(routes, h);
+    const serve: ServeVia | null = route
+      ? { proxyUrl: route.proxyUrl, routeId: route.id, endpoint: `${route.endpoint.scheme}://${route.endpoint.host}${route.endpoint.apiPath}`, namespace: route.namespace ?? registry, file: route.file, line: route.line }
+      : null;
     if (h.unusable === null) {
       try {
-        const r = await resolveCredential(ctx, { host: lookupHost, path: endpointPath(h.path) }, registry);
+        // a proxy host gets only the access secret from containerd; what matters is what the proxy sends upstream
+        const r = route
+          ? await resolveCredential(ctx, { host: route.endpoint.host, path: keyPathOf(route.endpoint) }, route.namespace ?? registry)
+          : await resolveCredential(ctx, { host: lookupHost, path: endpointPath(h.path) }, registry);
         credential = view(r.credential, r.source);
         trace = r.trace;
         secret = credential.found ? r.credential : null;
@@ -116,7 +156,12 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
           ? `${o.criAuths === null ? 'no --containerd-config given' : `no registry.configs."${lookupHost}" entry`}; kubelet pull secrets match the image registry host only, so a mirror gets none`
           : "the pod's kubelet pull secret for this registry, if it has one (not visible here)",
     };
-    const stock = [nerdctl, criView];
+    let stock = [nerdctl, criView];
+    if (serve) {
+      // every client that reads this hosts.toml sends the proxy its access secret; the proxy adds the credential
+      const note = `sends only mirrorauth serve's access secret (hosts.toml header); the proxy adds the credential for ${serve.endpoint} ns=${serve.namespace}`;
+      stock = stock.map((s) => ({ ...credential, client: s.client, note }));
+    }
     const same = (s: StockView) => s.found === credential.found && s.username === credential.username && s.secretLength === credential.secretLength;
     // CRI's answer for the registry itself depends on the pod's pull secret, which cannot be seen: not flagged.
     const differs = stock.filter((s) => !same(s) && (s.client !== 'cri' || criCred !== null || isMirror)).map((s) => s.client);
@@ -126,7 +171,7 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
       const tls = await tlsSettingsFor(sys, h).catch(() => null);
       probe = await probeHost(sys, { apiBases: apiBasesFor(h), namespace: h.namespace, repository: resolution.reference.repository, tls }, secret);
     }
-    out.push({ host: h, credential, trace, error, stock, differs, probe });
+    out.push({ host: h, serve, credential, trace, error, stock, differs, probe });
   }
   return { resolution, hosts: out };
 }

@@ -50,6 +50,8 @@ export const DIAGNOSTIC_CODES = {
   CRED_NERDCTL_KEYS: 'warning',
   CRED_CONFIG_INVALID: 'error',
   CRED_DOCKER_AUTH_CONFIG: 'info',
+  SERVE_PROXY_DOWN: 'warning',
+  SERVE_TREE_STALE: 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -19,6 +19,13 @@ export function hostDirectory(host: string): string {
   return i > 0 ? `${host.slice(0, i)}_${host.slice(i + 1)}_` : host;
 }
 
+/** registryOfDir is hostDirectory's inverse: a host directory name back to the registry host (`_default` -> null). */
+export function registryOfDir(name: string): string | null {
+  if (name === '_default') return null;
+  const m = /^(.*)_(\d+)_$/.exec(name);
+  return m ? `${m[1]}:${m[2]}` : name;
+}
+
 function joinDir(root: string, name: string): string {
   return cleanPath(`${root}/${name}`);
 }

@@ -13,16 +13,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolveCredential, findNamespaced, isSameRegistry, type CredentialContext } from '../credentials/resolve.js';
-import { canonicalHost, parseNamespacedKey } from '../credentials/keys.js';
+import { canonicalHost, canonicalNamespace, parseNamespacedKey } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { errnoCode, MirrorauthError } from '../errors.js';
-import { findHostDir, loadHostDir } from '../hosts/load.js';
+import { findHostDir, loadHostDir, registryOfDir } from '../hosts/load.js';
 import { defaultCapabilities } from '../hosts/parse.js';
 import type { HostConfig } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
-import { keyPathOf, MANIFEST_FILE, MANIFEST_VERSION, registryOfDir, renderHostsToml, routeId, type RenderEntry, type RouteEndpoint, type ServeManifest, type ServeRoute } from './routes.js';
+import { keyPathOf, MANIFEST_FILE, MANIFEST_VERSION, renderHostsToml, routeId, type RenderEntry, type RouteEndpoint, type ServeManifest, type ServeRoute } from './routes.js';
 
 export interface ServeTreeOptions {
   roots: string[];
@@ -116,8 +116,9 @@ export async function planServeTree(sys: System, ctx: CredentialContext, o: Serv
   const routes: ServeRoute[] = [];
   const seenDirs = new Set<string>();
   for (const name of await registryDirNames(sys, o.roots)) {
-    const registry = registryOfDir(name);
-    const found = await findHostDir(sys, o.roots, registry ?? '_default');
+    const dirHost = registryOfDir(name);
+    const registry = dirHost === null ? null : canonicalNamespace(dirHost);
+    const found = await findHostDir(sys, o.roots, dirHost ?? '_default');
     if (found.dir === null || basename(found.dir) !== name || seenDirs.has(found.dir)) continue; // shadowed by an earlier root
     seenDirs.add(found.dir);
     const loaded = await loadHostDir(sys, found.dir, o.version);

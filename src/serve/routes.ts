@@ -9,7 +9,7 @@
  * are looked up, never dialled (docs/serve.md, "Threat model").
  */
 import { createHash } from 'node:crypto';
-import { canonicalNamespace, endpointPath } from '../credentials/keys.js';
+import { endpointPath } from '../credentials/keys.js';
 import type { Capability, HostConfig } from '../hosts/types.js';
 
 export const MANIFEST_FILE = '.mirrorauth-serve.json';
@@ -65,13 +65,6 @@ export function routeId(endpoint: RouteEndpoint, namespace: string | null): stri
 /** keyPathOf is the credential-key path of a route's endpoint (`/v2/proxy` for Harbor, `` for most). */
 export function keyPathOf(e: RouteEndpoint): string {
   return endpointPath(e.apiPath);
-}
-
-/** registryOfDir maps a certs.d directory name back to the registry host (`host_5000_` -> `host:5000`). */
-export function registryOfDir(name: string): string | null {
-  if (name === '_default') return null;
-  const m = /^(.*)_(\d+)_$/.exec(name);
-  return canonicalNamespace(m ? `${m[1]}:${m[2]}` : name);
 }
 
 function tomlString(s: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hostDirectory, hostPaths } from '../../src/hosts/load.js';
-import { registryOfDir } from '../../src/diagnose/doctor.js';
+import { registryOfDir } from '../../src/hosts/load.js';
 
 describe('host directory candidates (R4–R6)', () => {
   it.each([

@@ -339,6 +339,25 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     }
   });
 
+  it('explain shows the credential the proxy sends for a proxy host; doctor finds the running proxy and no false findings', async () => {
+    const e = await runBin(['explain', 'reg-a.test/alpha/app:v1', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20', '--json'], { env: E });
+    expect(e.code, e.stderr).toBe(0);
+    const j = JSON.parse(e.stdout) as { hosts: Array<{ serve: { endpoint: string; namespace: string } | null; credential: { found: boolean; sourceText: string }; differs: string[] }> };
+    expect(j.hosts[0]?.serve).toMatchObject({ endpoint: `http://${E.HARNESS_NSMIRROR}/v2`, namespace: 'reg-a.test' });
+    expect(j.hosts[0]?.credential.found).toBe(true);
+    expect(j.hosts[0]?.credential.sourceText).toContain(`${E.HARNESS_NSMIRROR}?ns=reg-a.test`);
+    expect(j.hosts[0]?.differs).toEqual([]);
+    expect(j.hosts[1]?.serve).toBeNull();
+    const human = await runBin(['explain', 'reg-b.test/beta/app:v1', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20'], { env: E });
+    expect(human.stdout).toContain(`serve → http://${E.HARNESS_NSMIRROR}/v2`);
+    expect(human.stdout).not.toContain(secret);
+    const d = await runBin(['doctor', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20', '--json'], { env: E });
+    const codes = (JSON.parse(d.stdout) as { diagnostics: Array<{ code: string; message: string }> }).diagnostics.map((x) => x.code);
+    expect(codes).not.toContain('SERVE_PROXY_DOWN');
+    expect(codes).not.toContain('SERVE_TREE_STALE');
+    expect((JSON.parse(d.stdout) as { diagnostics: Array<{ code: string; message: string }> }).diagnostics.filter((x) => x.code === 'CRED_MIRROR_NO_CREDENTIALS' && x.message.includes(new URL(serve.url).host))).toEqual([]);
+  });
+
   it('a stopped proxy never blocks a pull that works without it', async () => {
     // the Basic registry itself is the last host; its mirror goes through the proxy
     const r1 = ctd.ctr(['image', 'pull', '--snapshotter', 'native', '--hosts-dir', rendered, '--user', 'alice:alice-pw', `${E.HARNESS_BASIC}/test/hello:v1`]);
@@ -349,6 +368,12 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     ctd.ctr(['content', 'rm', E.HARNESS_IMAGE_DIGEST]);
     const r2 = ctd.ctr(['image', 'pull', '--snapshotter', 'native', '--hosts-dir', rendered, '--user', 'alice:alice-pw', `${E.HARNESS_BASIC}/test/hello:v1`]);
     expect(r2.status, r2.stderr).toBe(0);
+    // doctor says so, and says the tree is stale once the inputs change while nothing re-renders it
+    write(`${certs}/reg-g.test/hosts.toml`, `[host."http://${E.HARNESS_NSMIRROR}"]\n`);
+    const d = await runBin(['doctor', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20', '--json'], { env: E });
+    const codes = (JSON.parse(d.stdout) as { diagnostics: Array<{ code: string }> }).diagnostics.map((x) => x.code);
+    expect(codes).toContain('SERVE_PROXY_DOWN');
+    expect(codes).toContain('SERVE_TREE_STALE');
     // restart for the tests after this one (same port: the tree stays valid)
     serve = await startServe(['--hosts-dir', certs, '--render', rendered, '--config', cfg, '--containerd', '1.6.20', '--listen', new URL(serve.url).host]);
   });

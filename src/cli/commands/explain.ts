@@ -37,6 +37,7 @@ export function explainJson(e: Explanation): Record<string, unknown> {
     hostDir: e.resolution.hostDir,
     hosts: e.hosts.map((x, i) => ({
       ...(hosts[i] ?? {}),
+      serve: x.serve,
       credential: credentialJson(x.credential),
       lookupError: x.error,
       trace: x.trace,
@@ -67,7 +68,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
       const mark = (client: 'nerdctl' | 'cri', v: CredentialView) => (x.differs.includes(client) ? c.yellow(`≠ ${v.found ? v.username ?? 'yes' : 'none'}`) : c.dim('= same'));
       const row = [
         String(i + 1),
-        h.origin === 'default' ? `${h.url} ${c.dim('(upstream)')}` : h.url,
+        h.origin === 'default' ? `${h.url} ${c.dim('(upstream)')}` : x.serve ? `${h.url} ${c.dim(`(serve → ${x.serve.endpoint})`)}` : h.url,
         `${h.unusable ? c.red('unusable') : h.used ? c.green('yes') : c.dim('no')} ${c.dim(h.capabilities.join(','))}`,
         h.requestUrl ?? c.dim('-'),
         x.error ? c.red('lookup failed') : cell(style, x.credential),
@@ -90,6 +91,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
     e.hosts.forEach((x, i) => {
       if (x.host.unusable) return;
       out.push(`  ${i + 1}. ${x.host.credentialHost ?? x.host.host}${x.host.namespace ? ` (ns=${x.host.namespace})` : ''}`);
+      if (x.serve) out.push(`     ${c.cyan('serve  ')} route ${x.serve.routeId}: the proxy sends ${x.serve.endpoint} (ns=${x.serve.namespace}) this credential; rendered from ${x.serve.file}${x.serve.line ? `:${x.serve.line}` : ''}`);
       for (const t of x.trace) {
         const tag = t.outcome === 'hit' ? c.green('hit    ') : t.outcome === 'error' ? c.red('error  ') : c.dim(t.outcome === 'skipped' ? 'skipped' : 'miss   ');
         out.push(`     ${tag} ${t.step}${t.key ? ` ${t.key}` : ''}: ${t.detail}`);
