@@ -92,6 +92,12 @@ export interface StreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: NodeJS.ReadableStream & { destroy(error?: Error): void };
+  /**
+   * discard drops a body the caller does not want. A small one is read to its
+   * end so the keep-alive connection can carry the next request (destroying it
+   * would close the socket); a large one is cut off.
+   */
+  discard(): void;
 }
 
 export interface StreamClient {
@@ -101,40 +107,60 @@ export interface StreamClient {
 }
 
 /**
- * streamClient builds a keep-alive client for one upstream endpoint. A host's
- * own CA files are added to the trust store, never in place of it (containerd
- * appends hosts.toml `ca` to the system pool); `systemCa` holds the system
- * bundle's PEM text because Node's default store is its bundled list only.
+ * streamClient builds a keep-alive client for one upstream endpoint on
+ * node:http/https (undici closes the connection after every HEAD, and
+ * manifest HEADs are most of a pull). A host's own CA files are added to the
+ * trust store, never in place of it (containerd appends hosts.toml `ca` to the
+ * system pool); `systemCa` holds the system bundle's PEM text because Node's
+ * default store is its bundled list only. Bodies are raw bytes (no
+ * decompression); redirects are never followed.
  */
 export async function streamClient(tls: TlsSettings | null, systemCa: string[] = []): Promise<StreamClient> {
-  const { Agent } = await import('undici');
+  const http = await import('node:http');
+  const https = await import('node:https');
   const { rootCertificates } = await import('node:tls');
   const first = tls?.clientCerts[0];
   const extra = tls?.ca ?? [];
-  const agent = new Agent({
-    keepAliveTimeout: 30_000,
-    connect: {
+  const common = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 64, scheduling: 'lifo' as const, noDelay: true };
+  const agents = {
+    'http:': new http.Agent(common),
+    'https:': new https.Agent({
+      ...common,
       ...(extra.length > 0 || systemCa.length > 0 ? { ca: [...rootCertificates, ...systemCa, ...extra] } : {}),
       ...(first ? { cert: first.cert, key: first.key } : {}),
       rejectUnauthorized: tls?.skipVerify !== true,
-    },
-  });
+    }),
+  };
+  const SMALL = 64 * 1024;
   return {
-    async request(url, opts) {
+    request(url, opts) {
       const u = new URL(url);
-      const res = await agent.request({
-        origin: u.origin,
-        path: `${u.pathname}${u.search}`,
-        method: opts.method as 'GET',
-        headers: opts.headers,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        headersTimeout: opts.timeoutMs ?? 60_000,
-        bodyTimeout: opts.timeoutMs ?? 300_000,
+      const agent = agents[u.protocol as 'http:' | 'https:'];
+      if (!agent) return Promise.reject(new Error(`unsupported scheme ${u.protocol}`));
+      const send = u.protocol === 'https:' ? https.request : http.request;
+      return new Promise((resolve, reject) => {
+        const req = send(u, { method: opts.method, headers: opts.headers, agent, ...(opts.signal ? { signal: opts.signal } : {}) }, (res) => {
+          req.setTimeout(0);
+          res.on('error', () => undefined); // pipeline still sees it; a discarded body must not crash the process
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: res,
+            discard: () => {
+              const length = Number(res.headers['content-length'] ?? NaN);
+              if (opts.method === 'HEAD' || (Number.isFinite(length) && length <= SMALL)) res.resume();
+              else res.destroy();
+            },
+          });
+        });
+        req.setTimeout(opts.timeoutMs ?? 60_000, () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
+        req.on('error', reject);
+        req.end();
       });
-      // a body the caller discards must not crash the process with an unhandled 'error' (pipeline still sees errors)
-      res.body.on('error', () => undefined);
-      return { status: res.statusCode, headers: res.headers, body: res.body as unknown as StreamResponse['body'] };
     },
-    close: () => agent.close(),
+    async close() {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
   };
 }

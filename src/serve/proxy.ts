@@ -86,6 +86,13 @@ function digestOf(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+// the access secret's digest is computed once per secret, not once per request
+let secretDigest: { secret: string; digest: Buffer } | null = null;
+function digestOfSecret(secret: string): Buffer {
+  if (secretDigest?.secret !== secret) secretDigest = { secret, digest: digestOf(secret) };
+  return secretDigest.digest;
+}
+
 /** clientSecretOk compares the presented secret in constant time (Bearer from hosts.toml, or Basic from an auth file). */
 export function clientSecretOk(authorization: string | undefined, secret: string): boolean | null {
   if (authorization === undefined || authorization === '') return null;
@@ -99,7 +106,7 @@ export function clientSecretOk(authorization: string | undefined, secret: string
       presented = decoded.slice(decoded.indexOf(':') + 1);
     }
   }
-  return timingSafeEqual(digestOf(presented), digestOf(secret));
+  return timingSafeEqual(digestOf(presented), digestOfSecret(secret));
 }
 
 function ociError(res: ServerResponse, method: string, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
@@ -195,7 +202,7 @@ async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repositor
       const res = await client.request(url, { method, headers: h, signal });
       if (res.status === 401 && !retried && !c.anonymous) {
         const learnt = deps.auth.learn(space, allValues(res.headers['www-authenticate']));
-        res.body.destroy();
+        res.discard();
         if (learnt) {
           if (auth !== null) deps.auth.dropTokens();
           retried = true;
@@ -203,14 +210,14 @@ async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repositor
         }
       }
       if (res.status === 401 || res.status === 403) {
-        res.body.destroy();
+        res.discard();
         const why = `${route.endpoint.host} refused ${c.anonymous ? 'an anonymous request' : `the credential ${c.describe}`} for ns=${ns} (HTTP ${res.status})`;
         return { res: null, own: { status: 403, code: 'DENIED', message: why, warning: why }, credential: c.describe };
       }
       if (res.status >= 300 && res.status < 400 && res.headers.location !== undefined) {
         const target = new URL(header1(res.headers.location) as string, url);
         if (target.origin === registry.origin && hop < MAX_SAME_ORIGIN_REDIRECTS) {
-          res.body.destroy();
+          res.discard();
           url = target.toString();
           break; // follow inside the endpoint, with its credentials
         }
@@ -304,7 +311,7 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
       rec.credential = last.credential;
       const failed = last.own !== null || (last.res !== null && last.res.status >= 400);
       if (!failed || isLast) break;
-      last.res?.body.destroy();
+      last.res?.discard();
     }
     if (last === null) throw new Error('no route attempted');
     if (last.own) {
@@ -315,18 +322,18 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
     rec.upstreamStatus = upstream.status;
     if (last.location !== undefined) {
       if (deps.redirects === 'pass') {
-        upstream.body.destroy();
+        upstream.discard();
         res.writeHead(upstream.status, { location: last.location, 'content-length': 0, ...pickHeaders(upstream.headers, ['docker-content-digest']) });
         res.end();
         return done('redirect passed to the client');
       }
-      upstream.body.destroy();
+      upstream.discard();
       upstream = await followRedirect(deps, last.location, req, controller.signal);
       rec.upstreamStatus = upstream.status;
     }
     res.writeHead(upstream.status, pickHeaders(upstream.headers, RESPONSE_HEADERS));
     if (method === 'HEAD') {
-      upstream.body.destroy();
+      upstream.discard();
       res.end();
       return done();
     }

@@ -30,6 +30,8 @@ export class UpstreamAuth {
   private readonly challenges = new Map<string, KnownChallenge>();
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
   private readonly inflight = new Map<string, Promise<string>>();
+  /** Token-cache keys per credential object (hashing them on every request costs more than the lookup). */
+  private readonly keys = new WeakMap<Credential, Map<string, string>>();
   /** Token requests sent, for the access log and the benchmark. */
   tokenRequests = 0;
 
@@ -63,8 +65,7 @@ export class UpstreamAuth {
     if (credential.registryToken !== '') return `Bearer ${credential.registryToken}`;
     if (c.scheme === 'basic') return credential.username === '' && credential.password === '' ? null : basicHeader(credential);
     if (c.realm === null) return null;
-    const secret = credential.identityToken !== '' ? credential.identityToken : credential.password;
-    const key = tokenKey(`${registry.origin} ${c.realm}`, c.service, [scope], credentialIdentity(credential.username, secret));
+    const key = this.keyFor(credential, `${registry.origin} ${c.realm}`, c.service, scope);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt - TOKEN_SKEW_MS > this.sys.now()) return `Bearer ${cached.token}`;
     let pending = this.inflight.get(key);
@@ -79,6 +80,22 @@ export class UpstreamAuth {
       this.inflight.set(key, pending);
     }
     return `Bearer ${await pending}`;
+  }
+
+  private keyFor(credential: Credential, realm: string, service: string | null, scope: string): string {
+    let perCredential = this.keys.get(credential);
+    if (!perCredential) {
+      perCredential = new Map();
+      this.keys.set(credential, perCredential);
+    }
+    const memo = `${realm}\n${service ?? ''}\n${scope}`;
+    let key = perCredential.get(memo);
+    if (key === undefined) {
+      const secret = credential.identityToken !== '' ? credential.identityToken : credential.password;
+      key = tokenKey(realm, service, [scope], credentialIdentity(credential.username, secret));
+      perCredential.set(memo, key);
+    }
+    return key;
   }
 
   /** dropToken forgets the cached tokens of a space after the upstream refused one (revoked early). */
