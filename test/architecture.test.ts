@@ -73,8 +73,8 @@ describe('architecture', () => {
 });
 
 describe('architecture: front-end layers', () => {
-  it('diagnose/, render/ and protocols/ never import cli/', () => {
-    for (const m of modules.filter((x) => /^(diagnose|render|protocols)\//.test(x.rel))) {
+  it('diagnose/, render/, protocols/ and serve/ never import cli/', () => {
+    for (const m of modules.filter((x) => /^(diagnose|render|protocols|serve)\//.test(x.rel))) {
       expect(m.imports.filter((i) => i.startsWith('cli/')), m.rel).toEqual([]);
     }
   });

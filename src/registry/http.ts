@@ -102,7 +102,7 @@ export interface StreamResponse {
 
 export interface StreamClient {
   /** Sends one request; redirects are never followed and bodies are raw bytes (no decompression). */
-  request(url: string, opts: { method: string; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number }): Promise<StreamResponse>;
+  request(url: string, opts: { method: string; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number; body?: NodeJS.ReadableStream }): Promise<StreamResponse>;
   close(): Promise<void>;
 }
 
@@ -155,7 +155,8 @@ export async function streamClient(tls: TlsSettings | null, systemCa: string[] =
         });
         req.setTimeout(opts.timeoutMs ?? 60_000, () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
         req.on('error', reject);
-        req.end();
+        if (opts.body) opts.body.pipe(req);
+        else req.end();
       });
     },
     async close() {

@@ -18,7 +18,7 @@ import { canonicalNamespace } from '../credentials/keys.js';
 import { isMirrorauthError } from '../errors.js';
 import type { StreamClient, StreamResponse, TlsSettings } from '../registry/http.js';
 import type { System } from '../system/system.js';
-import { parseInbound, type ServeRoute } from './routes.js';
+import { parseInbound, REPO_PREFIX, ROUTE_PREFIX, type ServeRoute } from './routes.js';
 import type { UpstreamAuth } from './upstream-auth.js';
 
 export interface RouteTable {
@@ -137,7 +137,7 @@ function allValues(v: string | string[] | undefined): string[] {
 }
 
 /** Which routes may answer this request, and for which namespace. */
-type Routing = { ok: true; routes: ServeRoute[]; ns: string } | { ok: false; status: number; code: string; message: string };
+type Routing = { ok: true; routes: ServeRoute[]; ns: string; pinned: boolean } | { ok: false; status: number; code: string; message: string };
 
 async function routesFor(deps: ProxyDeps, routeId: string | null, nsParam: string | null): Promise<Routing> {
   const table = deps.table();
@@ -148,18 +148,18 @@ async function routesFor(deps: ProxyDeps, routeId: string | null, nsParam: strin
     if (!route) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `no route ${routeId} (the rendered hosts.toml is older than this proxy's routes: re-render)` };
     if (route.namespace !== null) {
       if (ns !== null && ns !== route.namespace) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `route ${routeId} serves ns=${route.namespace}, not ns=${ns}` };
-      return { ok: true, routes: [route], ns: route.namespace };
+      return { ok: true, routes: [route], ns: route.namespace, pinned: true };
     }
     if (ns === null) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `route ${routeId} needs ?ns=REGISTRY` };
     const c = await deps.credentialFor(route, ns);
     if (c.anonymous) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `no credentials for ${route.endpoint.host} serving ns=${ns}` };
-    return { ok: true, routes: [route], ns };
+    return { ok: true, routes: [route], ns, pinned: false };
   }
   if (ns === null) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: 'the catch-all route needs ?ns=REGISTRY' };
   const routes = [...(table.byNamespace.get(ns) ?? [])];
   for (const r of table.defaults) if (!(await deps.credentialFor(r, ns)).anonymous) routes.push(r);
   if (routes.length === 0) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `no mirror with credentials for ns=${ns}` };
-  return { ok: true, routes, ns };
+  return { ok: true, routes, ns, pinned: false };
 }
 
 function endpointUrl(route: ServeRoute): string {
@@ -171,36 +171,81 @@ interface Attempt {
   /** A response the proxy makes itself (denied, gateway error). */
   own: { status: number; code: string; message: string; warning: string } | null;
   credential: string;
+  /** A redirect to follow or pass on. */
   location?: string;
+  /** A Location header of a push answer (upload session, manifest), to rewrite for the client. */
+  upstreamLocation?: URL;
+}
+
+/** Methods that carry a body upstream (a push); proxied only for routes whose entry may push. */
+const PUSH_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const PUSH_REQUEST_HEADERS = ['content-type', 'content-length', 'content-range'];
+
+/** scopesFor: pull, or pull+push for a push, plus pull on the source repository of a cross-repository mount. */
+function scopesFor(method: string, repository: string, query: URLSearchParams): string[] {
+  if (!PUSH_METHODS.has(method)) return [`repository:${repository}:pull`];
+  const scopes = [`repository:${repository}:pull,push`];
+  const from = query.get('from');
+  if (query.get('mount') !== null && from !== null && from !== repository && /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/.test(from)) scopes.push(`repository:${from}:pull`);
+  return scopes;
 }
 
 /** forward sends one request to one route's endpoint, answering its challenge; never follows cross-origin redirects. */
 async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repository: string, rest: string, query: URLSearchParams, req: IncomingMessage, signal: AbortSignal): Promise<Attempt> {
-  const base = endpointUrl(route);
-  const registry = new URL(base);
-  const space = base;
+  let base = endpointUrl(route);
+  let registry = new URL(base);
+  let space = base;
   const c = await deps.credentialFor(route, ns);
   const tls = await deps.tlsFor(route);
   const client = await deps.clientFor(route);
+  const method = req.method ?? 'GET';
+  const withBody = PUSH_METHODS.has(method);
   const q = new URLSearchParams(query);
   q.delete('ns');
   q.set('ns', ns); // containerd would have sent it to the mirror
   let url = `${base}/${repository}/${rest}?${q.toString()}`;
   const headers: Record<string, string> = {};
-  for (const n of REQUEST_HEADERS) {
+  for (const n of withBody ? [...REQUEST_HEADERS, ...PUSH_REQUEST_HEADERS] : REQUEST_HEADERS) {
     const v = header1(req.headers[n]);
     if (v !== undefined) headers[n] = v;
   }
   for (const [name, values] of route.headers) if (name.toLowerCase() !== 'authorization') headers[name.toLowerCase()] = values.join(', ');
-  const scope = `repository:${repository}:pull`;
-  const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
+  const scopes = scopesFor(method, repository, query);
+  if (withBody && !c.anonymous && deps.auth.known(space) === null) {
+    // a body cannot be sent twice: learn the endpoint's challenge first, without one
+    let ping: StreamResponse;
+    try {
+      ping = await client.request(`${base}/?ns=${encodeURIComponent(ns)}`, { method: 'GET', headers: {}, signal });
+    } catch (e) {
+      if (!route.endpoint.httpFallback || !base.startsWith('https:')) throw e;
+      base = `http:${base.slice('https:'.length)}`;
+      registry = new URL(base);
+      space = base;
+      url = `${base}/${repository}/${rest}?${q.toString()}`;
+      ping = await client.request(`${base}/?ns=${encodeURIComponent(ns)}`, { method: 'GET', headers: {}, signal });
+    }
+    if (ping.status === 401) deps.auth.learn(space, allValues(ping.headers['www-authenticate']));
+    ping.discard();
+  }
   for (let hop = 0; ; hop++) {
     let retried = false;
     for (;;) {
-      const auth = c.anonymous ? null : await deps.auth.authorization(space, registry, scope, c.credential, tls);
+      const auth = c.anonymous ? null : await deps.auth.authorization(space, registry, scopes, c.credential, tls);
       const h = { ...headers, ...(auth ? { authorization: auth } : {}) };
-      const res = await client.request(url, { method, headers: h, signal });
-      if (res.status === 401 && !retried && !c.anonymous) {
+      let res: StreamResponse;
+      try {
+        res = await client.request(url, { method, headers: h, signal, ...(withBody ? { body: req } : {}) });
+      } catch (e) {
+        // an http entry with TLS settings: containerd tries https, then plain http (R31)
+        if (!route.endpoint.httpFallback || !url.startsWith('https:') || signal.aborted || withBody) throw e;
+        url = `http:${url.slice('https:'.length)}`;
+        // realms and challenges belong to the endpoint actually reached
+        base = `http:${base.slice('https:'.length)}`;
+        registry = new URL(base);
+        space = base;
+        continue;
+      }
+      if (res.status === 401 && !retried && !c.anonymous && !withBody) {
         const learnt = deps.auth.learn(space, allValues(res.headers['www-authenticate']));
         res.discard();
         if (learnt) {
@@ -214,18 +259,39 @@ async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repositor
         const why = `${route.endpoint.host} refused ${c.anonymous ? 'an anonymous request' : `the credential ${c.describe}`} for ns=${ns} (HTTP ${res.status})`;
         return { res: null, own: { status: 403, code: 'DENIED', message: why, warning: why }, credential: c.describe };
       }
-      if (res.status >= 300 && res.status < 400 && res.headers.location !== undefined) {
-        const target = new URL(header1(res.headers.location) as string, url);
-        if (target.origin === registry.origin && hop < MAX_SAME_ORIGIN_REDIRECTS) {
+      const location = header1(res.headers.location);
+      if (res.status >= 300 && res.status < 400 && location !== undefined) {
+        const target = new URL(location, url);
+        if (target.origin === registry.origin && hop < MAX_SAME_ORIGIN_REDIRECTS && !withBody) {
           res.discard();
           url = target.toString();
           break; // follow inside the endpoint, with its credentials
         }
         return { res, own: null, credential: c.describe, location: target.toString() };
       }
+      if (location !== undefined) return { res, own: null, credential: c.describe, upstreamLocation: new URL(location, url) };
       return { res, own: null, credential: c.describe };
     }
   }
+}
+
+/**
+ * clientLocation turns an upload or manifest Location on the endpoint into
+ * the same place through the proxy, so the next request of the push comes
+ * back here (containerd drops its authorizer when a Location changes host).
+ * A Location on another origin is returned as it is.
+ */
+export function clientLocation(upstream: URL, endpointBase: URL, inbound: { routeId: string | null; via: 'path' | 'repository' | 'catch-all' }, ns: string, pinned: boolean): string {
+  const prefix = `${endpointBase.pathname.replace(/\/+$/, '')}/`;
+  if (upstream.origin !== endpointBase.origin || !upstream.pathname.startsWith(prefix)) return upstream.toString();
+  const rest = upstream.pathname.slice(prefix.length);
+  const q = new URLSearchParams(upstream.search);
+  q.delete('ns');
+  if (!pinned) q.set('ns', ns);
+  const query = q.toString() === '' ? '' : `?${q.toString()}`;
+  if (inbound.via === 'path') return `${ROUTE_PREFIX}${inbound.routeId}/v2/${rest}${query}`;
+  if (inbound.via === 'repository') return `/v2/${REPO_PREFIX}/${inbound.routeId}/${rest}${query}`;
+  return `/v2/${rest}${query}`;
 }
 
 async function followRedirect(deps: ProxyDeps, location: string, req: IncomingMessage, signal: AbortSignal): Promise<StreamResponse> {
@@ -280,8 +346,8 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
       res.end(method === 'HEAD' ? undefined : '{}');
       return done();
     }
-    if (method !== 'GET' && method !== 'HEAD') {
-      ociError(res, method, 405, 'UNSUPPORTED', 'mirrorauth serve proxies pulls only; push to the registry or mirror directly');
+    if (method !== 'GET' && method !== 'HEAD' && !PUSH_METHODS.has(method)) {
+      ociError(res, method, 405, 'UNSUPPORTED', `mirrorauth serve does not proxy ${method}`);
       return done('method not proxied');
     }
     const routing = await routesFor(deps, inbound.routeId, u.searchParams.get('ns'));
@@ -291,8 +357,19 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
       return done(routing.message);
     }
     rec.ns = routing.ns;
+    if (PUSH_METHODS.has(method)) {
+      // a push goes to one route only (containerd pushes to the first push-capable host, without fallback)
+      const pushRoute = routing.routes.find((r) => r.capabilities.includes('push'));
+      if (!pushRoute) {
+        ociError(res, method, 405, 'UNSUPPORTED', 'this mirror entry does not take pushes (no "push" in its hosts.toml capabilities)');
+        return done('push to a pull-only route');
+      }
+      routing.routes = [pushRoute];
+    }
     let last: Attempt | null = null;
+    let answered: ServeRoute | null = null;
     for (const [i, route] of routing.routes.entries()) {
+      answered = route;
       rec.route = route.id;
       rec.endpoint = endpointUrl(route);
       const isLast = i === routing.routes.length - 1;
@@ -331,7 +408,12 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
       upstream = await followRedirect(deps, last.location, req, controller.signal);
       rec.upstreamStatus = upstream.status;
     }
-    res.writeHead(upstream.status, pickHeaders(upstream.headers, RESPONSE_HEADERS));
+    const out = pickHeaders(upstream.headers, RESPONSE_HEADERS);
+    if (last.upstreamLocation !== undefined) {
+      out.location = clientLocation(last.upstreamLocation, new URL(endpointUrl(answered as ServeRoute)), inbound, routing.ns, routing.pinned);
+      Object.assign(out, pickHeaders(upstream.headers, ['docker-upload-uuid', 'range']));
+    }
+    res.writeHead(upstream.status, out);
     if (method === 'HEAD') {
       upstream.discard();
       res.end();

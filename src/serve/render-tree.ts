@@ -16,9 +16,10 @@ import { resolveCredential, findNamespaced, isSameRegistry, type CredentialConte
 import { canonicalHost, canonicalNamespace, parseNamespacedKey } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { errnoCode, MirrorauthError } from '../errors.js';
-import { findHostDir, loadHostDir, registryOfDir } from '../hosts/load.js';
+import { configureHosts } from '../hosts/expand.js';
+import { checkTlsFiles, findHostDir, loadHostDir, registryOfDir } from '../hosts/load.js';
 import { defaultCapabilities } from '../hosts/parse.js';
-import type { HostConfig } from '../hosts/types.js';
+import type { HostConfig, RegistryHost } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
@@ -91,10 +92,11 @@ async function isRoutable(ctx: CredentialContext, h: HostConfig, namespace: stri
   return namespacesWithCredentials(ctx, e).length > 0;
 }
 
-function routeFor(h: HostConfig, namespace: string | null, registryDir: string, file: string): ServeRoute {
-  const endpoint = endpointOf(h);
-  // pull and resolve only: a proxy entry never takes a push (it has no fallback, R28)
-  const capabilities = h.capabilities.filter((c) => c === 'pull' || c === 'resolve' || c === 'referrers');
+function routeFor(h: HostConfig, expanded: RegistryHost | undefined, namespace: string | null, registryDir: string, file: string): ServeRoute {
+  // the scheme containerd dials: an http entry with TLS settings is tried over https first (R31)
+  const endpoint: RouteEndpoint = expanded?.httpsFirst ? { ...endpointOf(h), scheme: 'https', httpFallback: true } : endpointOf(h);
+  // the original entry's capabilities: a push goes through the proxy only where the mirror took pushes
+  const capabilities = [...h.capabilities];
   return {
     id: routeId(endpoint, namespace),
     endpoint,
@@ -123,10 +125,13 @@ export async function planServeTree(sys: System, ctx: CredentialContext, o: Serv
     seenDirs.add(found.dir);
     const loaded = await loadHostDir(sys, found.dir, o.version);
     const entries: RenderEntry[] = [];
-    if (loaded.source === 'hosts.toml' && !loaded.fatal) {
-      for (const entry of loaded.entries) {
+    // a directory containerd cannot use (unreadable or missing TLS files: every pull fails) stays as it is
+    const expanded = configureHosts(loaded.entries, registry ?? 'registry.invalid', { version: o.version, defaultScheme: '', file: loaded.file });
+    const broken = loaded.fatal || (await checkTlsFiles(sys, expanded)).some((d) => d.severity === 'error');
+    if (loaded.source === 'hosts.toml' && !broken) {
+      for (const [i, entry] of loaded.entries.entries()) {
         const routable = await isRoutable(ctx, entry, registry);
-        entries.push({ entry, route: routable ? routeFor(entry, registry, name, loaded.file ?? found.dir) : null });
+        entries.push({ entry, route: routable ? routeFor(entry, expanded[i], registry, name, loaded.file ?? found.dir) : null });
       }
     }
     const routed = entries.filter((e) => e.route !== null);

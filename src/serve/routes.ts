@@ -25,6 +25,8 @@ export interface RouteEndpoint {
   host: string;
   /** The API path requests go below (containerd's host path, /v2 included unless override_path). */
   apiPath: string;
+  /** An http entry with TLS settings: containerd tries https first and falls back to http (R31). */
+  httpFallback?: boolean;
 }
 
 export interface ServeRoute {
@@ -117,24 +119,31 @@ export function renderHostsToml(entries: RenderEntry[], proxyUrl: string, secret
     '# mirrorauth re-renders this file. Entries with mirrorauth credentials go through the local proxy.',
   ];
   const server = entries.find((e) => e.entry.origin === 'server');
-  if (server && server.entry.host !== '') {
+  if (server) {
+    // the top-level entry: `server` when the original names one; its TLS fields and headers apply to the
+    // default upstream even without it, and its capabilities only with it (R20) but are kept as written
     const s = server.entry;
-    out.push(`server = ${tomlString(`${s.scheme}://${s.host}${stripApiSuffix(s)}`)}`);
-    out.push(...hostLines(defaults, s, null));
-  } else if (server && server.entry.capabilities.length > 0) {
-    // top-level capabilities without a server are ignored by containerd (R20); keep them as they were
-    out.push(`capabilities = [${server.entry.capabilities.map(tomlString).join(', ')}]`);
+    if (s.host !== '') out.push(`server = ${tomlString(`${s.scheme}://${s.host}${stripApiSuffix(s)}`)}`);
+    out.push(...hostLines(defaults, s, null).map((l) => l.replace(/^ {2}/, '')));
   }
+  const written = new Set<string>();
+  const unique = (key: string): string => {
+    // containerd 2.x can list one host twice (R21); a TOML key cannot repeat, a trailing slash is the same URL
+    let k = key;
+    while (written.has(k)) k += '/';
+    written.add(k);
+    return k;
+  };
   for (const { entry, route } of entries) {
     if (entry.origin !== 'host') continue;
     out.push('');
     if (route !== null) {
-      const key = `${proxyUrl}${ROUTE_PREFIX}${route.id}`;
+      const key = unique(`${proxyUrl}${ROUTE_PREFIX}${route.id}`);
       const table = `host.${tomlString(key)}`;
       out.push(`# ${entry.key ?? ''} (${route.namespace === null ? 'every namespace with credentials' : `ns=${route.namespace}`}) via mirrorauth serve`);
       out.push(...hostLines(defaults, { capabilities: route.capabilities, caCerts: null, clientPairs: null, skipVerify: null, header: [['Authorization', [`Bearer ${secret}`]]], dialTimeout: null, overridePath: false }, table));
     } else {
-      const key = `${entry.scheme}://${entry.host}${stripApiSuffix(entry)}`;
+      const key = unique(`${entry.scheme}://${entry.host}${stripApiSuffix(entry)}`);
       out.push(...hostLines(defaults, entry, `host.${tomlString(key)}`));
     }
   }

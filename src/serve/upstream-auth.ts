@@ -59,13 +59,13 @@ export class UpstreamAuth {
    * the endpoint has not challenged yet). `registry` is the endpoint URL the
    * realm is checked against.
    */
-  async authorization(space: string, registry: URL, scope: string, credential: Credential, tls: TlsSettings | null): Promise<string | null> {
+  async authorization(space: string, registry: URL, scopes: string[], credential: Credential, tls: TlsSettings | null): Promise<string | null> {
     const c = this.challenges.get(space);
     if (!c) return null;
     if (credential.registryToken !== '') return `Bearer ${credential.registryToken}`;
     if (c.scheme === 'basic') return credential.username === '' && credential.password === '' ? null : basicHeader(credential);
     if (c.realm === null) return null;
-    const key = this.keyFor(credential, `${registry.origin} ${c.realm}`, c.service, scope);
+    const key = this.keyFor(credential, `${registry.origin} ${c.realm}`, c.service, scopes);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt - TOKEN_SKEW_MS > this.sys.now()) return `Bearer ${cached.token}`;
     let pending = this.inflight.get(key);
@@ -73,7 +73,7 @@ export class UpstreamAuth {
       const realm = c.realm;
       pending = (async () => {
         this.tokenRequests++;
-        const t = await fetchToken(this.sys, { realm, service: c.service, scopes: [scope], credential, registry, tls });
+        const t = await fetchToken(this.sys, { realm, service: c.service, scopes, credential, registry, tls });
         this.tokens.set(key, { token: t.token, expiresAt: t.issuedAtMs + t.expiresInS * 1000 });
         return t.token;
       })().finally(() => this.inflight.delete(key));
@@ -82,17 +82,17 @@ export class UpstreamAuth {
     return `Bearer ${await pending}`;
   }
 
-  private keyFor(credential: Credential, realm: string, service: string | null, scope: string): string {
+  private keyFor(credential: Credential, realm: string, service: string | null, scopes: string[]): string {
     let perCredential = this.keys.get(credential);
     if (!perCredential) {
       perCredential = new Map();
       this.keys.set(credential, perCredential);
     }
-    const memo = `${realm}\n${service ?? ''}\n${scope}`;
+    const memo = `${realm}\n${service ?? ''}\n${scopes.join(' ')}`;
     let key = perCredential.get(memo);
     if (key === undefined) {
       const secret = credential.identityToken !== '' ? credential.identityToken : credential.password;
-      key = tokenKey(realm, service, [scope], credentialIdentity(credential.username, secret));
+      key = tokenKey(realm, service, scopes, credentialIdentity(credential.username, secret));
       perCredential.set(memo, key);
     }
     return key;

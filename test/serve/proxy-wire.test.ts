@@ -15,7 +15,8 @@ import { UpstreamAuth } from '../../src/serve/upstream-auth.js';
 import { nodeSystem } from '../../src/system/node.js';
 
 const BLOB = Buffer.alloc(4 * 1024 * 1024, 7);
-const seen: Array<{ url: string; headers: IncomingMessage['headers'] }> = [];
+const seen: Array<{ url: string; headers: IncomingMessage['headers']; method?: string; body?: string }> = [];
+const tokenScopes: string[] = [];
 let tokenRequests = 0;
 let aborted = 0;
 let upstream: Server;
@@ -35,6 +36,9 @@ beforeAll(async () => {
     seen.push({ url: req.url ?? '', headers: req.headers });
     if (u.pathname === '/token') {
       tokenRequests++;
+      let form = '';
+      req.on('data', (d: Buffer) => (form += d.toString()));
+      req.on('end', () => tokenScopes.push(new URLSearchParams(form).get('scope') ?? u.searchParams.getAll('scope').join(' ')));
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ token: 'TOKEN', expires_in: 300 }));
@@ -44,6 +48,20 @@ beforeAll(async () => {
     if (req.headers.authorization !== 'Bearer TOKEN' || u.pathname.includes('/denied/')) {
       res.writeHead(401, { 'www-authenticate': `Bearer realm="${up}/token",service="svc"`, 'content-type': 'application/json' });
       return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+    }
+    if (req.method === 'POST' && u.pathname.endsWith('/blobs/uploads/')) {
+      res.writeHead(202, { location: `${up}${u.pathname}8f7e6d?_state=opaque`, 'docker-upload-uuid': '8f7e6d', range: '0-0', 'content-length': 0 });
+      return res.end();
+    }
+    if (req.method === 'PUT') {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        seen.push({ url: req.url ?? '', headers: req.headers, method: 'PUT', body });
+        res.writeHead(201, { location: `/v2/push/app/blobs/sha256:feed`, 'docker-content-digest': 'sha256:feed', 'content-length': 0 });
+        res.end();
+      });
+      return;
     }
     if (u.pathname.includes('/manifests/')) {
       const body = '{"schemaVersion":2}';
@@ -73,7 +91,13 @@ beforeAll(async () => {
   up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
   const sys = nodeSystem();
   const client = await streamClient(null);
-  const table = routeTable([route('aaaaaaaaaaaaaaaa', 'docker.io'), route('bbbbbbbbbbbbbbbb', null)]);
+  const table = routeTable([route('aaaaaaaaaaaaaaaa', 'docker.io'), route('bbbbbbbbbbbbbbbb', null), { ...route('cccccccccccccccc', 'push.test'), capabilities: ['pull', 'resolve', 'push'] },
+    // an http entry with TLS settings: containerd 2.x tries https first, then http (R31)
+    (() => {
+      const r = route('dddddddddddddddd', 'fallback.test');
+      return { ...r, endpoint: { ...r.endpoint, scheme: 'https', httpFallback: true } };
+    })(),
+  ]);
   const deps: ProxyDeps = {
     sys,
     secret: 'S',
@@ -168,6 +192,29 @@ describe('serve proxy on the wire', () => {
     const ok = await fetch(`${px}/m/bbbbbbbbbbbbbbbb/v2/library/alpine/manifests/3.19?ns=quay.io`, { headers: auth });
     expect(ok.status).toBe(200);
     expect(seen[seen.length - 1]?.url).toContain('ns=quay.io');
+  });
+
+  it('pushes through a push-capable route: token for pull,push (and the mount source), Locations rewritten to the proxy, body streamed', async () => {
+    const start = await fetch(`${px}/m/cccccccccccccccc/v2/push/app/blobs/uploads/?mount=sha256:abc&from=library/base`, { method: 'POST', headers: auth });
+    expect(start.status).toBe(202);
+    expect(start.headers.get('location')).toBe('/m/cccccccccccccccc/v2/push/app/blobs/uploads/8f7e6d?_state=opaque');
+    expect(start.headers.get('docker-upload-uuid')).toBe('8f7e6d');
+    expect(tokenScopes).toContain('repository:push/app:pull,push repository:library/base:pull');
+    const put = await fetch(`${px}${start.headers.get('location')}&digest=sha256:feed`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: 'layer-bytes' });
+    expect(put.status).toBe(201);
+    expect(put.headers.get('location')).toBe('/m/cccccccccccccccc/v2/push/app/blobs/sha256:feed');
+    const arrived = seen.find((x) => x.method === 'PUT');
+    expect(arrived?.body).toBe('layer-bytes');
+    expect(arrived?.url).toContain('_state=opaque');
+    expect(arrived?.url).toContain('digest=sha256%3Afeed');
+    expect(arrived?.url).toContain('ns=push.test');
+    expect(arrived?.headers.authorization).toBe('Bearer TOKEN');
+  });
+
+  it('falls back from https to http for an https-first entry, as containerd does', async () => {
+    const r = await fetch(`${px}/m/dddddddddddddddd/v2/library/alpine/manifests/3.19?ns=fallback.test`, { method: 'HEAD', headers: auth });
+    expect(r.status).toBe(200);
+    expect(seen[seen.length - 1]?.url).toContain('ns=fallback.test');
   });
 
   it('refuses pushes with 405 and logs every request without secrets', async () => {

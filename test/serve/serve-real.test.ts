@@ -154,6 +154,8 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     write(`${certs}/reg-d.test/hosts.toml`, `server = "https://reg-d.test"\n\n[host."http://${NS}"]\n  capabilities = ["pull", "resolve"]\n\n[host."http://${B}"]\n  capabilities = ["pull", "resolve"]\n`);
     // the registry itself is the Basic registry; the mirror in front of it goes through the proxy
     write(`${certs}/${B}/hosts.toml`, `server = "http://${B}"\n\n[host."http://${NS}"]\n  capabilities = ["pull", "resolve"]\n`);
+    // a mirror that takes pushes: its proxy entry keeps "push"
+    write(`${certs}/reg-p.test/hosts.toml`, `server = "https://reg-p.test"\n\n[host."http://${NS}"]\n  capabilities = ["pull", "resolve", "push"]\n`);
     // a directory without mirrorauth credentials stays a link to the original
     write(`${certs}/plain.test/hosts.toml`, `server = "https://plain.test"\n`);
     // _default: a mirror for every registry, routed by ?ns=
@@ -165,6 +167,7 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     await login(cfg, `${B}?ns=reg-d.test`, 'ci', 'ci-pw');
     await login(cfg, `${NS}?ns=${B}`, 'robot-a', 'robot-a-pw');
     await login(cfg, `${NS}?ns=reg-e.test`, 'robot-a', 'robot-a-pw');
+    await login(cfg, `${NS}?ns=reg-p.test`, 'robot-a', 'robot-a-pw');
     serve = await startServe(['--hosts-dir', certs, '--render', rendered, '--config', cfg, '--containerd', '1.6.20']);
     secret = readFileSync(`${cfg}/mirrorauth/serve-secret`, 'utf8').trim();
     ctd = await startContainerd(rendered);
@@ -307,6 +310,22 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     expect(podmanHits.length).toBeGreaterThan(0);
     expect(podmanHits.every((x) => x.ns === 'reg-b.test')).toBe(true);
     expect(registryStatuses('nsmirror', 'beta/app', mark).filter((x) => x === 200).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('ctr pushes through a push-capable proxy entry with the namespace from the route (1.6 sends no ?ns= on push)', async () => {
+    expect(ctd.ctr(['image', 'tag', 'reg-a.test/alpha/app:v1', 'reg-p.test/alpha/pushed:v1']).status).toBe(0);
+    const r = ctd.ctr(['image', 'push', '--hosts-dir', rendered, 'reg-p.test/alpha/pushed:v1']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const inspect = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'robot-a:robot-a-pw', `docker://${E.HARNESS_NSMIRROR}/alpha/pushed:v1`], { encoding: 'utf8' });
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect(`sha256:${createHash('sha256').update(inspect.stdout).digest('hex')}`).toBe(E.HARNESS_ALPHA_DIGEST);
+    const pushes = (await accessLog(serve)).filter((x) => x.ns === 'reg-p.test' && (x.method === 'PUT' || x.method === 'POST'));
+    expect(pushes.some((x) => x.method === 'PUT' && String(x.path).includes('/manifests/'))).toBe(true);
+    expect(pushes.every((x) => Number(x.status) >= 200 && Number(x.status) < 300)).toBe(true);
+    expect(tokenLog().some((t) => t.user === 'robot-a' && t.scope === 'repository:alpha/pushed:pull,push')).toBe(true);
+    // the pull-only entries refuse a push outright
+    const denied = await curl(`${serve.url}/m/${await routeOf(serve, 'reg-a.test')}/v2/alpha/app/blobs/uploads/`, { authorization: `Bearer ${secret}` }, 'POST');
+    expect(denied.status).toBe(405);
   });
 
   it('passes a cross-origin blob redirect to containerd: the object store never sees an Authorization header', async () => {
