@@ -4,7 +4,10 @@
  * the proxy, one token fetch for many concurrent requests, 401 -> 403 with a
  * Warning and no challenge, and the client's own Authorization never forwarded.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_CREDENTIAL } from '../../src/credentials/credential.js';
@@ -13,6 +16,7 @@ import { handle, routeTable, type AccessRecord, type ProxyDeps } from '../../src
 import type { ServeRoute } from '../../src/serve/routes.js';
 import { UpstreamAuth } from '../../src/serve/upstream-auth.js';
 import { nodeSystem } from '../../src/system/node.js';
+import { tempDir } from '../helpers/bin.js';
 
 const BLOB = Buffer.alloc(4 * 1024 * 1024, 7);
 const seen: Array<{ url: string; headers: IncomingMessage['headers']; method?: string; body?: string }> = [];
@@ -215,6 +219,60 @@ describe('serve proxy on the wire', () => {
     const r = await fetch(`${px}/m/dddddddddddddddd/v2/library/alpine/manifests/3.19?ns=fallback.test`, { method: 'HEAD', headers: auth });
     expect(r.status).toBe(200);
     expect(seen[seen.length - 1]?.url).toContain('ns=fallback.test');
+  });
+
+  it('routes the catch-all form by ?ns= to the routes serving that namespace', async () => {
+    const r = await fetch(`${px}/v2/library/alpine/manifests/3.19?ns=index.docker.io`, { method: 'HEAD', headers: auth });
+    expect(r.status).toBe(200);
+    expect(seen[seen.length - 1]?.url).toContain('ns=docker.io'); // Docker Hub aliases fold to one namespace
+  });
+
+  it("talks TLS to the mirror with the entry's CA added to the trust store, or skip_verify; refuses an unknown CA", async () => {
+    const dir = tempDir();
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=wire-test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
+    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'srv.key', '-out', 'srv.csr']);
+    writeFileSync(`${dir}/ext`, 'subjectAltName=IP:127.0.0.1\n');
+    run(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'ext', '-out', 'srv.pem']);
+    const tlsUp = createHttpsServer({ key: readFileSync(`${dir}/srv.key`), cert: readFileSync(`${dir}/srv.pem`) }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': 2, 'docker-content-digest': 'sha256:tls' });
+      res.end(req.method === 'HEAD' ? undefined : '{}');
+    });
+    await new Promise<void>((r) => tlsUp.listen(0, '127.0.0.1', r));
+    const port = (tlsUp.address() as AddressInfo).port;
+    try {
+      const sys = nodeSystem();
+      const mk = (id: string, tlsSettings: { ca: string[]; skipVerify: boolean }) => {
+        const rt: ServeRoute = { ...route(id, 'tls.test'), endpoint: { scheme: 'https', host: `127.0.0.1:${port}`, apiPath: '/v2' } };
+        return { rt, tls: { ca: tlsSettings.ca, clientCerts: [], skipVerify: tlsSettings.skipVerify } };
+      };
+      const cases = [mk('1111111111111111', { ca: [readFileSync(`${dir}/ca.pem`, 'utf8')], skipVerify: false }), mk('2222222222222222', { ca: [], skipVerify: true }), mk('3333333333333333', { ca: [], skipVerify: false })];
+      const results: number[] = [];
+      for (const { rt, tls } of cases) {
+        const client = await streamClient(tls);
+        const deps: ProxyDeps = {
+          sys,
+          secret: 'S',
+          table: () => routeTable([rt]),
+          credentialFor: async () => ({ credential: { ...EMPTY_CREDENTIAL, username: 'u', password: 'p' }, describe: 'k', anonymous: false }),
+          clientFor: async () => client,
+          tlsFor: async () => tls,
+          plainClient: async () => client,
+          auth: new UpstreamAuth(sys),
+          redirects: 'pass',
+          log: () => undefined,
+        };
+        const srv = createServer((req, res) => void handle(deps, req, res));
+        await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+        const r = await fetch(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/m/${rt.id}/v2/a/manifests/v1?ns=tls.test`, { method: 'HEAD', headers: auth });
+        results.push(r.status);
+        srv.close();
+        await client.close();
+      }
+      expect(results).toEqual([200, 200, 502]);
+    } finally {
+      tlsUp.close();
+    }
   });
 
   it('refuses pushes with 405 and logs every request without secrets', async () => {
