@@ -7,6 +7,7 @@ import { MirrorauthError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
 import { jsonErrorLine } from '../json-error.js';
+import { decodeAuth } from '../auth-codec.js';
 import { EMPTY_CREDENTIAL, type Credential } from './credential.js';
 
 export interface AuthEntry {
@@ -55,16 +56,10 @@ export function decodeAuthEntry(key: string, value: unknown, file: string): Cred
   const c: Credential = { ...EMPTY_CREDENTIAL, username: str('username'), password: str('password'), identityToken: str('identitytoken'), registryToken: str('registrytoken') };
   const auth = str('auth');
   if (auth !== '') {
-    let decoded: string;
-    try {
-      decoded = Buffer.from(auth, 'base64').toString('utf8');
-    } catch {
-      throw invalid(file, `auths[${JSON.stringify(key)}].auth is not base64`);
-    }
-    const colon = decoded.indexOf(':');
-    if (colon <= 0) throw invalid(file, `auths[${JSON.stringify(key)}].auth is not base64("user:password") (invalid auth configuration file)`);
-    c.username = decoded.slice(0, colon);
-    c.password = decoded.slice(colon + 1).replace(/\0+$/, '');
+    const d = decodeAuth(auth);
+    if ('error' in d) throw invalid(file, `auths[${JSON.stringify(key)}].auth ${d.error}`);
+    c.username = d.username;
+    c.password = d.password;
   }
   return c;
 }
@@ -137,15 +132,6 @@ export function parseDockerAuthConfigEnv(value: string): Map<string, AuthEntry> 
     }
     out.set(key, { key, credential: decodeAuthEntry(key, e, name) });
   }
-  return out;
-}
-
-/** authEntryJson encodes a credential the way docker writes it (only `auth`, tokens verbatim). */
-export function authEntryJson(c: Credential): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (c.username !== '' || c.password !== '') out.auth = Buffer.from(`${c.username}:${c.password}`).toString('base64');
-  if (c.identityToken !== '') out.identitytoken = c.identityToken;
-  if (c.registryToken !== '') out.registrytoken = c.registryToken;
   return out;
 }
 

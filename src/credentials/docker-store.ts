@@ -5,17 +5,18 @@
  * mirrorauth itself, the entry goes to mirrorauth's own store, which is what
  * docker-credential-mirrorauth answers from.
  */
-import { helperSecretOf, type Credential } from './credential.js';
-import { authEntryJson, updateDockerConfig } from './docker-config.js';
+import { isDockerHub } from '../hosts/docker-hub.js';
+import { dockerAuthFields, helperSecretOf, type Credential } from './credential.js';
+import { updateDockerConfig } from './docker-config.js';
 import { putEntry, removeEntry } from './entries.js';
 import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
-import { convertToHostname, dockerConfigKey } from './keys.js';
+import { convertToHostname, dockerConfigKey, DOCKER_HUB_KEY } from './keys.js';
 import type { CredentialContext } from './resolve.js';
 
 /** dockerServerKey is the key `docker login SERVER` uses. */
 export function dockerServerKey(server: string): string {
   const s = server.trim();
-  if (s === '' || s === 'docker.io' || s === 'index.docker.io' || s === 'https://index.docker.io/v1/') return dockerConfigKey('docker.io');
+  if (s === '' || isDockerHub(s) || s === DOCKER_HUB_KEY) return DOCKER_HUB_KEY;
   return dockerConfigKey(convertToHostname(s));
 }
 
@@ -46,7 +47,7 @@ export async function storeDockerLogin(ctx: CredentialContext, key: string, cred
     const auths = (typeof raw.auths === 'object' && raw.auths !== null ? raw.auths : (raw.auths = {})) as Record<string, unknown>;
     const previous = typeof auths[key] === 'object' && auths[key] !== null ? (auths[key] as Record<string, unknown>) : {};
     const kept = Object.fromEntries(Object.entries(previous).filter(([k]) => !['auth', 'username', 'password', 'identitytoken', 'registrytoken'].includes(k)));
-    auths[key] = { ...kept, ...authEntryJson(credential) };
+    auths[key] = { ...kept, ...dockerAuthFields(credential) };
   });
   return { key, where: { kind: 'file', file: docker.file } };
 }

@@ -3,17 +3,17 @@
  * lookup variants nerdctl tries) and mirrorauth's namespaced keys
  * `host[:port][/path]?ns=NAMESPACE` (docs/credential-keys.md).
  */
+import { DOCKER_HUB, DOCKER_HUB_CONFIG_KEY, isDockerHub } from '../hosts/docker-hub.js';
 import { createHash } from 'node:crypto';
 import { MirrorauthError } from '../errors.js';
 import { cleanPath, parseGoUrl, splitHostPort } from '../hosts/go-semantics.js';
 
 /** Docker Hub's key in config.json and helpers. */
-export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
-const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+export const DOCKER_HUB_KEY = DOCKER_HUB_CONFIG_KEY;
 
-/** dockerConfigKey is docker's getAuthConfigKey: docker.io and index.docker.io become the Hub key. */
+/** dockerConfigKey is docker's getAuthConfigKey: every Docker Hub name becomes the Hub key. */
 export function dockerConfigKey(registry: string): string {
-  return registry === 'docker.io' || registry === 'index.docker.io' ? DOCKER_HUB_KEY : registry;
+  return isDockerHub(registry) ? DOCKER_HUB_KEY : registry;
 }
 
 /** convertToHostname is docker's ConvertToHostname: `https://r.example:5000/v1/` -> `r.example:5000`. */
@@ -41,7 +41,7 @@ export function dockerLookupKeys(host: string): string[] {
   const name = split ? split.host.includes(':') ? `[${split.host}]` : split.host : host;
   const port = split?.port || '443';
   const keys: string[] = [];
-  const hub = HUB_ALIASES.has(name) && port === '443';
+  const hub = isDockerHub(name) && port === '443';
   if (hub) keys.push(DOCKER_HUB_KEY);
   keys.push(host, `${name}:${port}`, `https://${name}:${port}`, `http://${name}:${port}`);
   if (port === '443') keys.push(name, `https://${name}`, `http://${name}`);
@@ -64,7 +64,7 @@ export function canonicalNamespace(ns: string): string {
   }
   if (v === '*') return v;
   v = canonicalHost(v.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
-  return HUB_ALIASES.has(v) ? 'docker.io' : v;
+  return isDockerHub(v) ? DOCKER_HUB : v;
 }
 
 /** endpointPath turns a host's API path into the key path: `/v2` -> ``, `/repository/docker/v2` -> `/repository/docker`. */

@@ -5,6 +5,7 @@
  * keeps fields it does not know; secrets live in the OS keychain, in Docker's
  * credsStore helper under a synthetic `.invalid` server URL, or inline.
  */
+import { decodeAuth, encodeAuth } from '../auth-codec.js';
 import { MirrorauthError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
@@ -216,7 +217,7 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
     }
     notes.push(helper === null ? 'no credsStore helper in Docker\'s config.json' : 'credsStore is mirrorauth itself');
   }
-  const inline = kind === 'identitytoken' ? { identitytoken: credential.identityToken } : { auth: Buffer.from(`${credential.username}:${credential.password}`).toString('base64') };
+  const inline = kind === 'identitytoken' ? { identitytoken: credential.identityToken } : { auth: encodeAuth(credential.username, credential.password) };
   return { backend: 'file', helper: null, notes, entry: { ...base, backend: 'file', ...inline } };
 }
 
@@ -248,10 +249,9 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
       const v = ((store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {}) as Record<string, unknown>;
       if (typeof v.identitytoken === 'string' && v.identitytoken !== '') return { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: v.identitytoken };
       if (typeof v.auth === 'string' && v.auth !== '') {
-        const decoded = Buffer.from(v.auth, 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon <= 0) throw invalid(store.file, `${entry.key}: "auth" is not base64("user:password")`);
-        return { ...EMPTY_CREDENTIAL, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+        const d = decodeAuth(v.auth);
+        if ('error' in d) throw invalid(store.file, `${entry.key}: "auth" ${d.error}`);
+        return { ...EMPTY_CREDENTIAL, username: d.username, password: d.password };
       }
       return EMPTY_CREDENTIAL;
     }

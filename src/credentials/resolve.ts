@@ -10,6 +10,7 @@
  *   6. anonymous.
  * Steps 2, 3 and 5 apply only when the endpoint serves another registry (a mirror).
  */
+import { hubApiHost } from '../hosts/docker-hub.js';
 import type { System } from '../system/system.js';
 import { EMPTY_CREDENTIAL, credentialFromHelper, isEmptyCredential, type Credential } from './credential.js';
 import { dockerConfigDir, loadDockerConfig, parseDockerAuthConfigEnv, type AuthEntry, type DockerConfig } from './docker-config.js';
@@ -238,7 +239,7 @@ export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoi
     });
     if (trusted) {
       const upstreamTrace: LookupStep[] = [];
-      const up = await dockerLookup(ctx, ns === 'docker.io' ? 'registry-1.docker.io' : ns, upstreamTrace);
+      const up = await dockerLookup(ctx, hubApiHost(ns), upstreamTrace);
       if (up) {
         trace.push({ step: 'trusted-upstream', key: trusted, outcome: 'hit', detail: `mirror is trusted with ${ns}'s credentials (${up.source.kind} ${'key' in up.source ? up.source.key : ''})` });
         return { credential: up.credential, source: { kind: 'trusted-upstream', upstream: ns, via: up.source }, trace };

@@ -272,3 +272,18 @@ export function parseGoDuration(s: string): number | null {
   }
   return sign * total;
 }
+
+/**
+ * addNamespace appends containerd's `ns` query parameter to a request URL
+ * (core/remotes/docker addNamespace): `?ns=` or `&ns=`, the value QueryEscaped.
+ * Every `?ns=` URL mirrorauth builds (pings, probes, proxied requests) comes from here.
+ */
+export function addNamespace(url: string, ns: string | null): string {
+  if (ns === null) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}ns=${queryEscape(ns)}`;
+}
+
+/** pingUrl is the API root check `GET <api>/` of an endpoint, with `?ns=` for a mirror. */
+export function pingUrl(apiBase: string, ns: string | null): string {
+  return addNamespace(`${apiBase.replace(/\/+$/, '')}/`, ns);
+}

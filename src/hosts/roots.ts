@@ -2,6 +2,7 @@
  * Which certs.d roots to read: explicit --hosts-dir roots, the `config_path`
  * of a containerd config.toml (CRI), or nerdctl's defaults.
  */
+import { decodeAuth } from '../auth-codec.js';
 import { MirrorauthError, errnoCode } from '../errors.js';
 import type { System } from '../system/system.js';
 import { diagnostic } from './diagnostics.js';
@@ -56,11 +57,10 @@ function criAuthsOf(registry: TomlTable): Map<string, CriAuth> {
     let username = str(a.username);
     let password = str(a.password);
     if (str(a.auth) !== '') {
-      const decoded = Buffer.from(str(a.auth), 'base64').toString('utf8');
-      const i = decoded.indexOf(':');
-      if (i > 0) {
-        username = decoded.slice(0, i);
-        password = decoded.slice(i + 1);
+      const d = decodeAuth(str(a.auth));
+      if (!('error' in d)) {
+        username = d.username;
+        password = d.password;
       }
     }
     out.set(host, { username, password, identityToken: str(a.identitytoken) });

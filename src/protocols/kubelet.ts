@@ -6,6 +6,7 @@
  * the registry's own credential: kubelet hands it to CRI for the registry host
  * only, never to a mirror.
  */
+import { hubApiHost } from '../hosts/docker-hub.js';
 import { parseEndpoint } from '../credentials/keys.js';
 import { openCredentials, resolveCredential } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
@@ -61,7 +62,7 @@ export async function handleKubelet(sys: System, input: string, o: KubeletOption
   const auth: Record<string, { username: string; password: string }> = {};
   try {
     const ctx = await openCredentials(sys, o.config);
-    const apiHost = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+    const apiHost = hubApiHost(registry);
     const e = parseEndpoint(apiHost);
     const r = await resolveCredential(ctx, { host: e.host, path: '' }, registry);
     const c = r.credential;

@@ -3,8 +3,8 @@
  * endpoint accepts for one repository: Basic as is, Bearer through the token
  * exchange, both with the challenge and tokens cached on disk.
  */
-import type { Credential } from '../credentials/credential.js';
-import { queryEscape } from '../hosts/go-semantics.js';
+import { basicAuthorization, type Credential } from '../credentials/credential.js';
+import { pingUrl } from '../hosts/go-semantics.js';
 import type { System } from '../system/system.js';
 import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
 import { request, type TlsSettings } from './http.js';
@@ -32,7 +32,7 @@ export interface Authorization {
 export const TOKEN_MARGIN_MS = 60_000;
 
 export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTarget, credential: Credential): Promise<Authorization> {
-  const base = `${t.apiBase.replace(/\/+$/, '')}/${t.namespace === null ? '' : `?ns=${queryEscape(t.namespace)}`}`;
+  const base = pingUrl(t.apiBase, t.namespace);
   let network = false;
   let challenge = cache.challenge(base);
   if (challenge === null) {
@@ -50,7 +50,7 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
   if (challenge === null || challenge.scheme === 'none') return { header: null, expiresAt: null, network };
   if (challenge.scheme === 'basic') {
     if (credential.password === '') return { header: null, expiresAt: null, network };
-    return { header: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`, expiresAt: null, network };
+    return { header: basicAuthorization(credential), expiresAt: null, network };
   }
   if (credential.registryToken !== '') return { header: `Bearer ${credential.registryToken}`, expiresAt: null, network };
   const scope = `repository:${t.repository}:${t.actions.join(',')}`;

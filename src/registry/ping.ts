@@ -5,8 +5,8 @@
  * is stored here; the caller stores only after success.
  */
 import { MirrorauthError } from '../errors.js';
-import type { Credential } from '../credentials/credential.js';
-import { queryEscape } from '../hosts/go-semantics.js';
+import { basicAuthorization, type Credential } from '../credentials/credential.js';
+import { pingUrl } from '../hosts/go-semantics.js';
 import type { System } from '../system/system.js';
 import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
 import { request, type TlsSettings } from './http.js';
@@ -29,14 +29,10 @@ export interface VerifyResult {
   url: string;
 }
 
-function pingUrl(t: VerifyTarget): string {
-  const base = t.apiBase.replace(/\/+$/, '');
-  return `${base}/${t.namespace === null ? '' : `?ns=${queryEscape(t.namespace)}`}`;
-}
 
 /** verifyCredential throws AUTH_FAILED for refused credentials and REGISTRY_ERROR for anything unexpected. */
 export async function verifyCredential(sys: System, t: VerifyTarget, credential: Credential): Promise<VerifyResult> {
-  const url = pingUrl(t);
+  const url = pingUrl(t.apiBase, t.namespace);
   const registry = new URL(url);
   const first = await request(sys, url, { tls: t.tls ?? null });
   if (first.status >= 200 && first.status < 300) return { scheme: 'none', refreshToken: null, url };
@@ -51,7 +47,7 @@ export async function verifyCredential(sys: System, t: VerifyTarget, credential:
   if (challenge === null) throw new MirrorauthError('REGISTRY_ERROR', `${url} asked for authentication without a Basic or Bearer challenge`);
   if (challenge.scheme === 'basic') {
     if (credential.password === '') throw new MirrorauthError('AUTH_FAILED', `${registry.origin} uses Basic authentication and needs a password`, { hint: 'log in with a user name and password' });
-    const res = await request(sys, url, { headers: { authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}` }, tls: t.tls ?? null });
+    const res = await request(sys, url, { headers: { authorization: basicAuthorization(credential) }, tls: t.tls ?? null });
     if (res.status >= 200 && res.status < 300) return { scheme: 'basic', refreshToken: null, url };
     if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `${registry.origin} refused the credentials (HTTP ${res.status}): wrong user name or password`, { hint: 'check the user name and password; nothing was stored' });
     throw new MirrorauthError('REGISTRY_ERROR', `${url} answered HTTP ${res.status} with credentials`);

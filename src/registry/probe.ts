@@ -5,7 +5,7 @@
  * exchange worked and latency; it never returns a secret.
  */
 import type { Credential } from '../credentials/credential.js';
-import { queryEscape } from '../hosts/go-semantics.js';
+import { pingUrl } from '../hosts/go-semantics.js';
 import type { System } from '../system/system.js';
 import { authorizationFor } from './authorize.js';
 import { request, type TlsSettings } from './http.js';
@@ -36,7 +36,7 @@ export async function probeHost(sys: System, t: ProbeTarget, credential: Credent
   const t0 = sys.monotonic();
   let last: ProbeResult | null = null;
   for (const apiBase of t.apiBases) {
-    const url = `${apiBase.replace(/\/+$/, '')}/${t.namespace === null ? '' : `?ns=${queryEscape(t.namespace)}`}`;
+    const url = pingUrl(apiBase, t.namespace);
     const cache = TokenCache.memory(sys);
     let scheme: ProbeResult['scheme'] = null;
     let tokenExchange: ProbeResult['tokenExchange'] = 'not-needed';

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { MirrorauthError } from '../errors.js';
-import type { Credential } from '../credentials/credential.js';
+import { basicAuthorization, type Credential } from '../credentials/credential.js';
 import type { System } from '../system/system.js';
 import { request, type TlsSettings } from './http.js';
 
@@ -61,9 +61,6 @@ export function validateRealm(realm: string, registry: URL): URL {
   return u;
 }
 
-function basic(c: Credential): string {
-  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
-}
 
 function parseTokenBody(body: string, realm: URL): Omit<TokenResult, 'issuedAtMs'> & { issuedAt: string | null } {
   let j: Record<string, unknown>;
@@ -141,7 +138,7 @@ export async function fetchToken(sys: System, r: TokenRequest): Promise<TokenRes
       url.searchParams.set('client_id', CLIENT_ID);
     }
   }
-  const res = await request(sys, url.toString(), { headers: hasSecret && c.password !== '' ? { authorization: basic(c) } : {}, tls: r.tls ?? null });
+  const res = await request(sys, url.toString(), { headers: hasSecret && c.password !== '' ? { authorization: basicAuthorization(c) } : {}, tls: r.tls ?? null });
   if (res.status >= 200 && res.status < 300) return finish(res.body);
   if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, { hint: 'check the user name and password' });
   throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered HTTP ${res.status}`);

@@ -5,7 +5,8 @@
  * With `helper`, entries point at docker-credential-mirrorauth instead of
  * holding secrets.
  */
-import type { Credential } from '../credentials/credential.js';
+import { DOCKER_HUB, isDockerHub } from '../hosts/docker-hub.js';
+import { dockerAuthFields, type Credential } from '../credentials/credential.js';
 import { DOCKER_HUB_KEY } from '../credentials/keys.js';
 import { MirrorauthError } from '../errors.js';
 import type { RegistrySet, RenderedEndpoint } from './collect.js';
@@ -14,18 +15,14 @@ export type Format = 'docker' | 'helm' | 'containers' | 'k3s';
 export const FORMATS: readonly Format[] = ['docker', 'helm', 'containers', 'k3s'];
 
 function dockerKey(host: string): string {
-  return host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB_KEY : host;
+  return isDockerHub(host) ? DOCKER_HUB_KEY : host;
 }
 
 function containersKey(host: string): string {
-  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+  return isDockerHub(host) ? DOCKER_HUB : host;
 }
 
-function authEntry(c: Credential): Record<string, string> {
-  const out: Record<string, string> = { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') };
-  if (c.identityToken !== '') out.identitytoken = c.identityToken;
-  return out;
-}
+const authEntry = (c: Credential): Record<string, string> => dockerAuthFields(c);
 
 /** conflicts: both endpoints carry a credential and they differ. */
 function conflicts(a: RenderedEndpoint, b: RenderedEndpoint): boolean {

@@ -10,6 +10,7 @@
  * authentication becomes a 403 naming the credential key, so containerd moves
  * on to its next host. The wire rules are in docs/serve.md.
  */
+import { pingUrl } from '../hosts/go-semantics.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -215,14 +216,14 @@ async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repositor
     // a body cannot be sent twice: learn the endpoint's challenge first, without one
     let ping: StreamResponse;
     try {
-      ping = await client.request(`${base}/?ns=${encodeURIComponent(ns)}`, { method: 'GET', headers: {}, signal });
+      ping = await client.request(pingUrl(base, ns), { method: 'GET', headers: {}, signal });
     } catch (e) {
       if (!route.endpoint.httpFallback || !base.startsWith('https:')) throw e;
       base = `http:${base.slice('https:'.length)}`;
       registry = new URL(base);
       space = base;
       url = `${base}/${repository}/${rest}?${q.toString()}`;
-      ping = await client.request(`${base}/?ns=${encodeURIComponent(ns)}`, { method: 'GET', headers: {}, signal });
+      ping = await client.request(pingUrl(base, ns), { method: 'GET', headers: {}, signal });
     }
     if (ping.status === 401) deps.auth.learn(space, allValues(ping.headers['www-authenticate']));
     ping.discard();

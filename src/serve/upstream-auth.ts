@@ -6,7 +6,7 @@
  * identity) until their expiry minus a skew, with one in-flight fetch per key.
  * Realms are checked by fetchToken exactly as `login` checks them.
  */
-import type { Credential } from '../credentials/credential.js';
+import { basicAuthorization, type Credential } from '../credentials/credential.js';
 import { parseWwwAuthenticate, preferredChallenge } from '../registry/challenge.js';
 import type { TlsSettings } from '../registry/http.js';
 import { credentialIdentity, tokenKey } from '../registry/token-cache.js';
@@ -22,9 +22,6 @@ export interface KnownChallenge {
 /** How long before a token's expiry it stops being used. */
 export const TOKEN_SKEW_MS = 30_000;
 
-export function basicHeader(c: Credential): string {
-  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
-}
 
 export class UpstreamAuth {
   private readonly challenges = new Map<string, KnownChallenge>();
@@ -63,7 +60,7 @@ export class UpstreamAuth {
     const c = this.challenges.get(space);
     if (!c) return null;
     if (credential.registryToken !== '') return `Bearer ${credential.registryToken}`;
-    if (c.scheme === 'basic') return credential.username === '' && credential.password === '' ? null : basicHeader(credential);
+    if (c.scheme === 'basic') return credential.username === '' && credential.password === '' ? null : basicAuthorization(credential);
     if (c.realm === null) return null;
     const key = this.keyFor(credential, `${registry.origin} ${c.realm}`, c.service, scopes);
     const cached = this.tokens.get(key);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authEntryJson, parseDockerAuthConfigEnv, parseDockerConfig } from '../../src/credentials/docker-config.js';
+import { dockerAuthFields as authEntryJson } from '../../src/credentials/credential.js';
+import { parseDockerAuthConfigEnv, parseDockerConfig } from '../../src/credentials/docker-config.js';
 import { EMPTY_CREDENTIAL } from '../../src/credentials/credential.js';
 import { MirrorauthError } from '../../src/errors.js';
 import { jsonErrorLine } from '../../src/json-error.js';

@@ -14,6 +14,7 @@ import { loadStore } from '../../src/credentials/namespaced-store.js';
 import { openCredentials, resolveCredential, describeSource } from '../../src/credentials/resolve.js';
 import { handleBazel } from '../../src/protocols/bazel.js';
 import { handleDockerHelper } from '../../src/protocols/docker-helper.js';
+import type { RenderedEndpoint } from '../../src/render/collect.js';
 import { render } from '../../src/render/formats.js';
 import { nodeSystem } from '../../src/system/node.js';
 import { runBin, tempDir } from '../helpers/bin.js';
@@ -59,7 +60,7 @@ describe('1. a legacy auths key is found by every front end', () => {
 describe('2. the auth codec', () => {
   it('render --format docker writes no "auth" for a token-only credential, and the file reads back', () => {
     const credential = { ...EMPTY_CREDENTIAL, identityToken: 'refresh-token' };
-    const e = { host: 'r.example', path: '', scheme: 'https', registry: 'r.example', credential, source: 'namespaced', tls: { caCerts: [], clientPairs: [], skipVerify: null }, isUpstream: false } as const;
+    const e: RenderedEndpoint = { host: 'r.example', path: '', scheme: 'https', registry: 'r.example', credential, source: 'namespaced', tls: { caCerts: [], clientPairs: [], skipVerify: null }, isUpstream: false };
     const { text } = render('docker', [{ registry: 'r.example', endpoints: [e], named: e }], false);
     const doc = JSON.parse(text) as { auths: Record<string, Record<string, string>> };
     expect(doc.auths['r.example']).toEqual({ identitytoken: 'refresh-token' });

@@ -4,6 +4,7 @@
  * exactly where `docker login` would — and warn where hosts.toml sends traffic
  * to hosts without credentials.
  */
+import { hubApiHost } from '../../hosts/docker-hub.js';
 import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
 import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
@@ -68,7 +69,7 @@ interface Target {
 
 /** apiBaseFor: the API root of an endpoint that hosts.toml does not describe. */
 function apiBaseFor(scheme: string, host: string, path: string): string {
-  const apiHost = host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
+  const apiHost = hubApiHost(host);
   // A path starting with /v2/ is a Harbor-style API root (override_path); others get /v2 appended.
   const apiPath = path.startsWith('/v2/') ? path : `${path}/v2`;
   return `${scheme}://${apiHost}${apiPath}`;
