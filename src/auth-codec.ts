@@ -18,7 +18,7 @@ export function encodeAuth(username: string, password: string): string {
 export function decodeAuth(value: string): { username: string; password: string } | { error: string } {
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return { error: 'is not base64("user:password")' };
+  if (colon < 0) return { error: 'is not base64("user:password") (invalid auth configuration file)' };
   if (colon === 0) return { error: 'has an empty user name (docker refuses it: invalid auth configuration file)' };
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1).replace(/\0+$/, '') };
 }

@@ -109,3 +109,31 @@ export function errnoCode(e: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Errno codes of a write that failed for an ordinary reason (permissions, space, a file in the way). */
+const WRITE_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ELOCKED', 'EMFILE', 'ENFILE']);
+
+/**
+ * asWriteError turns an ordinary write failure into an IO error naming the
+ * file and what to do; anything else (a bug) is returned unchanged.
+ */
+export function asWriteError(e: unknown, file: string): unknown {
+  if (e instanceof MirrorauthError) return e;
+  const code = errnoCode(e);
+  if (code === undefined || !WRITE_ERRNOS.has(code)) return e;
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'the disk is full'
+      : code === 'EROFS'
+        ? 'the file system is read-only'
+        : code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST'
+          ? 'something else is in the way'
+          : code === 'ELOCKED'
+            ? 'another mirrorauth holds its lock for too long'
+            : 'permission denied';
+  return new MirrorauthError('IO', `cannot write ${file}: ${why} (${code}); nothing was changed`, {
+    file,
+    hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space and try again' : `check the permissions of ${file} and its directory, or pass --config DIR`,
+    cause: e,
+  });
+}

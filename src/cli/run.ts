@@ -238,7 +238,8 @@ export async function run(argv: string[], sys: System): Promise<number> {
       return EXIT.USAGE;
     }
     if (isMirrorauthError(e)) {
-      const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : '';
+      // a message that already starts with its file does not get it twice
+      const where = e.file && !e.message.startsWith(e.file) ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : '';
       sys.stderr.write(`${style.c.red.bold('error:')} ${where}${e.message}\n`);
       if (e.hint) sys.stderr.write(`${style.c.green('hint:')} ${e.hint}\n`);
       return exitCodeFor(e.code);

@@ -3,8 +3,8 @@
  * without losing anything Docker or other tools put there: unknown fields and
  * their order are kept, writes are atomic, a symlinked config.json keeps its link.
  */
-import { MirrorauthError, errnoCode } from '../errors.js';
-import { writeFileAtomic } from '../system/atomic-write.js';
+import { asWriteError, MirrorauthError, errnoCode } from '../errors.js';
+import { ensureDir, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
 import { jsonErrorLine } from '../json-error.js';
 import { decodeAuth } from '../auth-codec.js';
@@ -142,14 +142,21 @@ export function parseDockerAuthConfigEnv(value: string): Map<string, AuthEntry> 
  */
 export async function updateDockerConfig(sys: System, dir: string, mutate: (raw: Record<string, unknown>) => void): Promise<void> {
   const file = `${dir}/config.json`;
-  await sys.fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const release = await sys.lock(file);
+  let release: () => Promise<void>;
+  try {
+    await ensureDir(sys, dir);
+    release = await sys.lock(file);
+  } catch (e) {
+    throw asWriteError(e, file);
+  }
   try {
     const current = await loadDockerConfig(sys, dir);
     const raw = current.raw;
     mutate(raw);
     await writeFileAtomic(sys, file, `${JSON.stringify(raw, null, '\t')}\n`, { keepMode: current.exists });
+  } catch (e) {
+    throw asWriteError(e, file);
   } finally {
-    await release();
+    await release().catch(() => undefined);
   }
 }

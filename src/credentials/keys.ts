@@ -16,19 +16,14 @@ export function dockerConfigKey(registry: string): string {
   return isDockerHub(registry) ? DOCKER_HUB_KEY : registry;
 }
 
-/** convertToHostname is docker's ConvertToHostname: `https://r.example:5000/v1/` -> `r.example:5000`. */
+/**
+ * convertToHostname is docker's ConvertToHostname: the scheme and the path are
+ * cut off, the port is kept as written (`http://h:80` is `h:80`, never `h`:
+ * a WHATWG URL would drop the default port and answer for another one).
+ */
 export function convertToHostname(s: string): string {
-  if (s.includes('://')) {
-    try {
-      const u = new URL(s);
-      return u.host;
-    } catch {
-      /* fall through to the plain cut */
-    }
-    const rest = s.slice(s.indexOf('://') + 3);
-    return rest.split('/', 1)[0] ?? rest;
-  }
-  return s.split('/', 1)[0] ?? s;
+  const rest = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(s) ? s.slice(s.indexOf('://') + 3) : s;
+  return rest.split('/', 1)[0] ?? rest;
 }
 
 /**
@@ -103,6 +98,14 @@ export function parseEndpoint(text: string): { host: string; path: string; names
   const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(raw);
   const scheme = schemeMatch ? (schemeMatch[1] as string).toLowerCase() : null;
   if (scheme !== null && scheme !== 'http' && scheme !== 'https') throw invalidKey(text, `unsupported scheme ${JSON.stringify(scheme)}`);
+  // Keys are canonical by construction: what could be read back as another host or path is refused.
+  const afterScheme = scheme === null ? raw : raw.slice(raw.indexOf('://') + 3);
+  const authority = afterScheme.split(/[/?#]/, 1)[0] ?? '';
+  const rawPath = afterScheme.slice(authority.length).split(/[?#]/, 1)[0] ?? '';
+  if (authority.includes('@')) throw invalidKey(text, 'it holds user information (user:secret@): give the user with -u and the secret on stdin, never in the address');
+  if (authority.includes('%')) throw invalidKey(text, 'percent-escapes are not allowed in the host (containerd refuses them too)');
+  if (rawPath.includes('%')) throw invalidKey(text, 'percent-escapes are not allowed in the path: write it as the registry serves it');
+  if (rawPath.split('/').some((seg) => seg === '.' || seg === '..')) throw invalidKey(text, 'the path must not contain . or .. segments');
   let u;
   try {
     u = parseGoUrl(scheme === null ? `https://${raw}` : raw);
@@ -136,7 +139,8 @@ export function parseNerdctlKey(key: string): NamespacedKey | null {
   const prefix = 'nerdctl-experimental://';
   if (!key.startsWith(prefix)) return null;
   const rest = key.slice(prefix.length);
-  const at = rest.lastIndexOf('/host/');
+  // the namespace never holds a slash, a mirror path may: split at the first /host/
+  const at = rest.indexOf('/host/');
   if (at < 0) return null;
   const nsId = rest.slice(0, at).replace(/\/$/, '');
   const endpoint = rest.slice(at + '/host/'.length);

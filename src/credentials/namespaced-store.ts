@@ -6,14 +6,14 @@
  * credsStore helper under a synthetic `.invalid` server URL, or inline.
  */
 import { decodeAuth, encodeAuth } from '../auth-codec.js';
-import { MirrorauthError, errnoCode } from '../errors.js';
-import { writeFileAtomic } from '../system/atomic-write.js';
+import { asWriteError, MirrorauthError, errnoCode } from '../errors.js';
+import { ensureDir, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
 import { jsonErrorLine } from '../json-error.js';
 import { EMPTY_CREDENTIAL, credentialFromHelper, helperSecretOf, type Credential } from './credential.js';
 import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
 import { classifyKeychainError, openKeychain, type Keychain } from './keychain.js';
-import { parseNamespacedKey, syntheticServerUrl } from './keys.js';
+import { formatNamespacedKey, parseNamespacedKey, syntheticServerUrl } from './keys.js';
 
 export const STORE_VERSION = 1;
 export const STORE_DIR = 'mirrorauth';
@@ -50,6 +50,8 @@ export interface NamespacedStore {
   entries: Map<string, StoredEntry>;
   /** Mirror keys allowed to receive their upstream's Docker credentials. */
   trusted: string[];
+  /** Entries that cannot be used (a key that is not canonical, an unknown backend): skipped, reported by list and doctor. */
+  skipped: Array<{ key: string; why: string }>;
 }
 
 export function storeFile(dockerDir: string): string {
@@ -85,18 +87,28 @@ export function parseStore(text: string, file: string): NamespacedStore {
     });
   }
   const entries = new Map<string, StoredEntry>();
+  const skipped: NamespacedStore['skipped'] = [];
   const auths = doc.auths ?? {};
   if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) throw invalid(file, '"auths" must be an object');
+  // one unusable entry is skipped and reported; it never makes the other entries unreadable
   for (const [key, value] of Object.entries(auths as Record<string, unknown>)) {
-    if (typeof value !== 'object' || value === null) throw invalid(file, `auths[${JSON.stringify(key)}] must be an object`);
+    if (typeof value !== 'object' || value === null) {
+      skipped.push({ key, why: 'the entry is not an object' });
+      continue;
+    }
     const v = value as Record<string, unknown>;
     const backend = v.backend;
-    if (backend !== 'keychain' && backend !== 'helper' && backend !== 'file') throw invalid(file, `auths[${JSON.stringify(key)}].backend must be keychain, helper or file`);
+    if (backend !== 'keychain' && backend !== 'helper' && backend !== 'file') {
+      skipped.push({ key, why: 'its backend is not keychain, helper or file' });
+      continue;
+    }
     if (key.includes('?ns=')) {
       try {
-        parseNamespacedKey(key);
-      } catch {
-        throw invalid(file, `${JSON.stringify(key)} is not a namespaced key (HOST[/PATH]?ns=REGISTRY)`);
+        const k = parseNamespacedKey(key);
+        if (formatNamespacedKey(k) !== key) throw new Error(`it is not canonical (mirrorauth writes it as ${formatNamespacedKey(k)})`);
+      } catch (e) {
+        skipped.push({ key, why: `not a usable namespaced key: ${(e as Error).message}` });
+        continue;
       }
     }
     entries.set(key, {
@@ -110,7 +122,7 @@ export function parseStore(text: string, file: string): NamespacedStore {
     });
   }
   const trusted = Array.isArray(doc.trusted) ? doc.trusted.filter((t): t is string => typeof t === 'string') : [];
-  return { file, exists: true, raw: doc, entries, trusted };
+  return { file, exists: true, raw: doc, entries, trusted, skipped };
 }
 
 /** loadStore reads the index; a missing file is an empty store. */
@@ -119,30 +131,52 @@ export async function loadStore(sys: System, dockerDir: string): Promise<Namespa
   try {
     return parseStore(await sys.fs.readText(file), file);
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return { file, exists: false, raw: {}, entries: new Map(), trusted: [] };
+    if (errnoCode(e) === 'ENOENT') return { file, exists: false, raw: {}, entries: new Map(), trusted: [], skipped: [] };
     if (e instanceof MirrorauthError) throw e;
     throw new MirrorauthError('IO', `cannot read ${file}: ${errnoCode(e) ?? (e as Error).message}`, { file, cause: e });
   }
 }
 
 /**
- * updateStore edits the index under a cross-process lock (re-read, mutate,
- * atomic write 0600 in a 0700 directory), so concurrent writers lose nothing.
+ * withStoreLock runs `fn` holding the store's cross-process lock, with the
+ * index as it is on disk now; `write` replaces the index atomically (0600 in a
+ * 0700 directory). Secrets are written inside the same lock, so a secret and
+ * its index record always change together.
  */
-export async function updateStore(sys: System, dockerDir: string, mutate: (raw: Record<string, unknown>) => void): Promise<void> {
+export async function withStoreLock<T>(sys: System, dockerDir: string, fn: (current: NamespacedStore, write: (raw: Record<string, unknown>) => Promise<void>) => Promise<T>): Promise<T> {
   const file = storeFile(dockerDir);
-  await sys.fs.mkdir(`${dockerDir}/${STORE_DIR}`, { recursive: true, mode: 0o700 });
-  const release = await sys.lock(file);
+  let release: () => Promise<void>;
+  try {
+    await ensureDir(sys, `${dockerDir}/${STORE_DIR}`);
+    release = await sys.lock(file);
+  } catch (e) {
+    throw asWriteError(e, file);
+  }
   try {
     const current = await loadStore(sys, dockerDir);
+    if (typeof current.raw.auths !== 'object' || current.raw.auths === null) current.raw.auths = {};
+    return await fn(current, async (raw) => {
+      raw.version = STORE_VERSION;
+      if (typeof raw.auths !== 'object' || raw.auths === null) raw.auths = {};
+      try {
+        await writeFileAtomic(sys, file, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+      } catch (e) {
+        throw asWriteError(e, file);
+      }
+    });
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** updateStore edits the index under the lock (re-read, mutate, atomic write), so concurrent writers lose nothing. */
+export async function updateStore(sys: System, dockerDir: string, mutate: (raw: Record<string, unknown>) => void): Promise<void> {
+  await withStoreLock(sys, dockerDir, async (current, write) => {
     const raw = current.raw;
-    raw.version = STORE_VERSION;
     if (typeof raw.auths !== 'object' || raw.auths === null) raw.auths = {};
     mutate(raw);
-    await writeFileAtomic(sys, file, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
-  } finally {
-    await release();
-  }
+    await write(raw);
+  });
 }
 
 /** Everything a secret backend needs, opened lazily once per command. */
@@ -173,6 +207,8 @@ export function secretBackends(sys: System, credsStore: string | null): SecretBa
 export interface PutResult {
   backend: Backend;
   helper: string | null;
+  /** The secret is readable on disk (the store file): every writer warns about it. */
+  plaintext: boolean;
   /** Why a backend was passed over (for the user), in order. */
   notes: string[];
 }
@@ -193,7 +229,7 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
     if (k.ok) {
       try {
         await k.keychain.set(key, secret);
-        return { backend: 'keychain', helper: null, notes, entry: { ...base, backend: 'keychain' } };
+        return { backend: 'keychain', helper: null, plaintext: false, notes, entry: { ...base, backend: 'keychain' } };
       } catch (e) {
         if (choice === 'keychain') throw new MirrorauthError('KEYCHAIN_UNAVAILABLE', `the keychain refused to store the secret: ${(e as Error).message}`, { hint: 'unlock the keyring, or choose --store helper|file' });
         notes.push(`keychain refused the secret (${(e as Error).message})`);
@@ -208,7 +244,7 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
     if (helper !== null && helper !== OWN_HELPER_NAME) {
       const serverURL = syntheticServerUrl(key);
       await helperClient(b.sys, helper).store(serverURL, username, secret);
-      return { backend: 'helper', helper, notes, entry: { ...base, backend: 'helper', helper, serverURL } };
+      return { backend: 'helper', helper, plaintext: false, notes, entry: { ...base, backend: 'helper', helper, serverURL } };
     }
     if (choice === 'helper') {
       throw new MirrorauthError('USAGE', helper === OWN_HELPER_NAME ? 'Docker\'s credsStore is mirrorauth itself, which cannot hold its own secrets' : 'Docker\'s config.json names no credsStore helper', {
@@ -218,7 +254,7 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
     notes.push(helper === null ? 'no credsStore helper in Docker\'s config.json' : 'credsStore is mirrorauth itself');
   }
   const inline = kind === 'identitytoken' ? { identitytoken: credential.identityToken } : { auth: encodeAuth(credential.username, credential.password) };
-  return { backend: 'file', helper: null, notes, entry: { ...base, backend: 'file', ...inline } };
+  return { backend: 'file', helper: null, plaintext: true, notes, entry: { ...base, backend: 'file', ...inline } };
 }
 
 /** getSecret reads the credential of one index entry from its backend. */

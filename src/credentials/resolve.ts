@@ -1,22 +1,32 @@
 /**
  * resolveCredential is the one function that decides which credentials a host
- * gets. Every front end (login warnings, helpers, explain, render) calls it, so
- * behaviour and explanations cannot drift apart. Order (docs/credential-keys.md):
+ * gets. It is a plan (which sources an endpoint may use, in order, and why)
+ * and a run (ask each source in turn). Every front end uses it: lookup, login's
+ * warnings, explain, render, serve and the three helper protocols; doctor's
+ * presence check and bazel's known-host check run the same plan with `has`,
+ * which never reads a secret. Order (docs/credential-keys.md):
  *   1. explicit credentials given for exactly this host;
  *   2. the namespaced store: this endpoint (longest path) and this upstream namespace;
  *   3. the namespaced store: this endpoint with ns=*;
- *   4. Docker's own lookup for the endpoint host (DOCKER_AUTH_CONFIG > credHelpers > credsStore > auths);
- *   5. the upstream's Docker credentials, only for a mirror marked trusted;
+ *   4. Docker's own lookup for the endpoint host: DOCKER_AUTH_CONFIG (it overrides
+ *      everything Docker stores), then per key Docker's route: credHelpers[key] >
+ *      credsStore > config.json auths; a route to mirrorauth is answered from its
+ *      own store (steps 2 and 3 are mirrorauth's own concept, so they come first);
+ *   5. the upstream's Docker credentials, only for a mirror marked trusted for
+ *      exactly this namespace;
  *   6. anonymous.
  * Steps 2, 3 and 5 apply only when the endpoint serves another registry (a mirror).
+ * As the docker-credential helper itself (`asHelper`), mirrorauth is the store
+ * being asked, so its own plain entries answer before Docker's sources.
  */
 import { hubApiHost } from '../hosts/docker-hub.js';
 import type { System } from '../system/system.js';
-import { EMPTY_CREDENTIAL, credentialFromHelper, isEmptyCredential, type Credential } from './credential.js';
+import { EMPTY_CREDENTIAL, isEmptyCredential, type Credential } from './credential.js';
 import { dockerConfigDir, loadDockerConfig, parseDockerAuthConfigEnv, type AuthEntry, type DockerConfig } from './docker-config.js';
-import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
-import { canonicalHost, canonicalNamespace, convertToHostname, dockerConfigKey, dockerLookupKeys, formatNamespacedKey, parseNamespacedKey, pathCovers } from './keys.js';
+import { OWN_HELPER_NAME } from './helper-client.js';
+import { canonicalHost, canonicalNamespace, dockerConfigKey, dockerLookupKeys, formatNamespacedKey, parseNamespacedKey, pathCovers } from './keys.js';
 import { getSecret, isNamespacedKey, loadStore, secretBackends, type NamespacedStore, type SecretBackends, type StoredEntry } from './namespaced-store.js';
+import { authsSource, dockerRoute, envSource, helperSource, type Found, type Source } from './sources.js';
 
 export interface CredentialContext {
   sys: System;
@@ -41,6 +51,7 @@ export async function openCredentials(sys: System, configFlag?: string): Promise
 export type LookupSource =
   | { kind: 'explicit' }
   | { kind: 'namespaced'; key: string; backend: string }
+  | { kind: 'own-store'; key: string; backend: string }
   | { kind: 'docker-auth-config'; key: string }
   | { kind: 'cred-helper'; helper: string; key: string }
   | { kind: 'creds-store'; helper: string; key: string }
@@ -48,9 +59,11 @@ export type LookupSource =
   | { kind: 'trusted-upstream'; upstream: string; via: LookupSource }
   | { kind: 'anonymous' };
 
+export type StepName = 'explicit' | 'namespaced' | 'namespaced-wildcard' | 'own-store' | 'docker-auth-config' | 'cred-helper' | 'creds-store' | 'auths' | 'trusted-upstream' | 'anonymous';
+
 export interface LookupStep {
   /** Which rule of the order this step is. */
-  step: 'explicit' | 'namespaced' | 'namespaced-wildcard' | 'docker-auth-config' | 'cred-helper' | 'creds-store' | 'auths' | 'trusted-upstream' | 'anonymous';
+  step: StepName;
   key: string | null;
   outcome: 'hit' | 'miss' | 'skipped' | 'error';
   detail: string;
@@ -72,9 +85,25 @@ export interface Endpoint {
 export interface LookupOptions {
   /** Credentials given for one invocation; used only when `host` is the endpoint's host. */
   explicit?: { host: string; credential: Credential };
+  /** Answering as docker-credential-mirrorauth: its own plain entries come first. */
+  asHelper?: boolean;
 }
 
-/** sameRegistry: is the endpoint the namespace's registry itself (Docker Hub's API host counts as docker.io)? */
+/** One step of a plan: a source to ask under a key, or a skip with its reason. */
+export interface PlanStep {
+  step: StepName;
+  key: string | null;
+  /** Why this step is here (or why it is skipped), for the trace. */
+  detail: string;
+  /** null: the step is skipped (the trace says why). */
+  ask: { source: Source; key: string; found: (f: Found) => LookupSource } | null;
+  /** A nested plan whose hit this step hands on (the trusted upstream). */
+  then?: { plan: PlanStep[]; wrap: (via: LookupSource) => LookupSource; hitDetail: (via: LookupSource) => string; missDetail: string };
+  /** The explicit credential, answered as is. */
+  explicit?: Credential;
+}
+
+/** isSameRegistry: is the endpoint the namespace's registry itself (Docker Hub's API host counts as docker.io)? */
 export function isSameRegistry(endpointHost: string, namespace: string): boolean {
   return canonicalNamespace(endpointHost) === canonicalNamespace(namespace);
 }
@@ -92,165 +121,198 @@ export function findNamespaced(store: NamespacedStore, endpoint: Endpoint, names
   return best?.entry ?? null;
 }
 
-function authsMatch(auths: Map<string, AuthEntry>, key: string): AuthEntry | null {
-  const exact = auths.get(key);
-  if (exact) return exact;
-  for (const [k, entry] of auths) if (k !== key && convertToHostname(k) === key) return entry;
-  return null;
+/** storeSource reads one index entry of the namespaced store (or an own plain entry) from its backend. */
+function storeSource(ctx: CredentialContext, entry: StoredEntry): Source {
+  return {
+    label: `${entry.backend}${entry.helper ? ` (docker-credential-${entry.helper})` : ''}`,
+    plaintext: entry.backend === 'file',
+    async get() {
+      const credential = await getSecret(ctx.backends, ctx.store, entry);
+      return isEmptyCredential(credential) ? null : { key: entry.key, credential };
+    },
+    has: () => true,
+    put: async () => {
+      throw new Error('write entries with putEntry');
+    },
+    delete: async () => false,
+  };
 }
 
-/**
- * dockerLookup asks Docker's sources for one host, trying each key variant;
- * with a helper selected for a key, Docker does not fall back to plaintext auths.
- */
-export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[], includeOwn = true): Promise<{ credential: Credential; source: LookupSource } | null> {
+/** ownPlain: mirrorauth's own plain entry for a Docker key, when there is one. */
+function ownPlain(ctx: CredentialContext, key: string): StoredEntry | null {
+  const e = ctx.store.entries.get(key);
+  return e && !isNamespacedKey(e.key) ? e : null;
+}
+
+/** dockerPlan: Docker's lookup for one host, as plan steps (DOCKER_AUTH_CONFIG, then each key's route). */
+export function dockerPlan(ctx: CredentialContext, host: string): PlanStep[] {
   const keys = dockerLookupKeys(host);
-  // mirrorauth's own plain entries (stored through docker-credential-mirrorauth or a login Docker routes to it)
-  if (includeOwn) {
-    for (const key of keys) {
-      const own = ctx.store.entries.get(key);
-      if (!own || isNamespacedKey(own.key)) continue;
-      const credential = await getSecret(ctx.backends, ctx.store, own);
-      if (isEmptyCredential(credential)) continue;
-      trace.push({ step: 'creds-store', key, outcome: 'hit', detail: `mirrorauth's own store (${own.backend})` });
-      return { credential, source: { kind: 'creds-store', helper: OWN_HELPER_NAME, key } };
-    }
-  }
+  const steps: PlanStep[] = [];
   if (ctx.authConfigEnv !== null) {
-    for (const key of keys) {
-      const hit = authsMatch(ctx.authConfigEnv, key);
-      if (hit && !isEmptyCredential(hit.credential)) {
-        trace.push({ step: 'docker-auth-config', key: hit.key, outcome: 'hit', detail: 'DOCKER_AUTH_CONFIG takes precedence over config.json' });
-        return { credential: hit.credential, source: { kind: 'docker-auth-config', key: hit.key } };
-      }
-    }
-    trace.push({ step: 'docker-auth-config', key: null, outcome: 'miss', detail: `no entry for ${keys.join(', ')}` });
+    const env = envSource(ctx.authConfigEnv);
+    for (const key of keys) steps.push({ step: 'docker-auth-config', key, detail: 'DOCKER_AUTH_CONFIG overrides everything Docker stores', ask: { source: env, key, found: (f) => ({ kind: 'docker-auth-config', key: f.key }) } });
   }
-  const missed: string[] = [];
+  const auths = authsSource(ctx.sys, ctx.docker);
   for (const key of keys) {
-    const named = ctx.docker.credHelpers.get(key);
-    const helper = named ?? ctx.docker.credsStore;
-    const step = named !== undefined ? 'cred-helper' : 'creds-store';
-    if (helper !== null && helper !== undefined) {
-      if (helper === OWN_HELPER_NAME) {
-        // Docker routes this key to mirrorauth: answer from mirrorauth's own plain entries, never by calling itself.
-        const own = ctx.store.entries.get(key);
-        const via = `${named !== undefined ? `credHelpers[${key}]` : 'credsStore'} names mirrorauth itself`;
-        if (own && !isNamespacedKey(own.key)) {
-          const credential = await getSecret(ctx.backends, ctx.store, own);
-          if (!isEmptyCredential(credential)) {
-            trace.push({ step, key, outcome: 'hit', detail: `${via}: answered from mirrorauth's store (${own.backend})` });
-            const source: LookupSource = named !== undefined ? { kind: 'cred-helper', helper, key } : { kind: 'creds-store', helper, key };
-            return { credential, source };
-          }
-        }
-        trace.push({ step, key, outcome: 'miss', detail: `${via}: nothing in mirrorauth's store for it (not called: it would recurse)` });
-        continue;
-      }
-      try {
-        const answer = await helperClient(ctx.sys, helper).get(key);
-        if (answer !== null) {
-          trace.push({ step, key, outcome: 'hit', detail: `docker-credential-${helper}` });
-          const source: LookupSource = named !== undefined ? { kind: 'cred-helper', helper, key } : { kind: 'creds-store', helper, key };
-          return { credential: credentialFromHelper(answer.username, answer.secret), source };
-        }
-        trace.push({ step, key, outcome: 'miss', detail: `docker-credential-${helper} has nothing for it` });
-      } catch (e) {
-        trace.push({ step, key, outcome: 'error', detail: (e as Error).message });
-        throw e;
-      }
-      continue;
+    const route = dockerRoute(ctx.docker, key);
+    const step: StepName = route.kind === 'auths' ? 'auths' : route.via === 'credHelpers' ? 'cred-helper' : 'creds-store';
+    const viaText = route.kind === 'auths' ? '' : route.via === 'credHelpers' ? `credHelpers[${JSON.stringify(key)}]` : 'credsStore';
+    if (route.kind === 'own') {
+      const own = ownPlain(ctx, key);
+      const label = (): LookupSource => (route.via === 'credHelpers' ? { kind: 'cred-helper', helper: OWN_HELPER_NAME, key } : { kind: 'creds-store', helper: OWN_HELPER_NAME, key });
+      steps.push(
+        own
+          ? { step, key, detail: `${viaText} names mirrorauth itself: answered from mirrorauth's store (${own.backend})`, ask: { source: storeSource(ctx, own), key, found: label } }
+          : { step, key, detail: `${viaText} names mirrorauth itself: nothing in mirrorauth's store for it (not called: it would recurse)`, ask: null },
+      );
+    } else if (route.kind === 'helper') {
+      const helper = route.helper;
+      steps.push({ step, key, detail: `${viaText}: docker-credential-${helper}`, ask: { source: helperSource(ctx.sys, ctx.docker, helper), key, found: () => (step === 'cred-helper' ? { kind: 'cred-helper', helper, key } : { kind: 'creds-store', helper, key }) } });
+    } else {
+      steps.push({ step, key, detail: `${ctx.docker.file} auths`, ask: { source: auths, key, found: (f) => ({ kind: 'auths', key: f.key }) } });
     }
-    const hit = authsMatch(ctx.docker.auths, key);
-    if (hit && !isEmptyCredential(hit.credential)) {
-      trace.push({ step: 'auths', key: hit.key, outcome: 'hit', detail: `${ctx.docker.file} auths[${JSON.stringify(hit.key)}]` });
-      return { credential: hit.credential, source: { kind: 'auths', key: hit.key } };
-    }
-    missed.push(key);
   }
-  if (missed.length > 0) trace.push({ step: 'auths', key: null, outcome: 'miss', detail: `no auths entry in ${ctx.docker.file} for ${missed.join(', ')}` });
-  return null;
+  return steps;
 }
 
-/** resolveCredential answers: which credential does `endpoint`, serving `namespace`, get? */
-export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null, opts: LookupOptions = {}): Promise<Lookup> {
-  const trace: LookupStep[] = [];
+/** planLookup decides which sources an endpoint may use for a namespace, in order, without reading anything secret. */
+export function planLookup(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null, opts: LookupOptions = {}): PlanStep[] {
+  const steps: PlanStep[] = [];
   // `*` names no upstream: like an unknown one, only ns=* entries can apply
   const ns = namespace === null || canonicalNamespace(namespace) === '*' ? null : canonicalNamespace(namespace);
   const mirror = ns !== null && !isSameRegistry(endpoint.host, ns);
+  const host = canonicalHost(endpoint.host);
 
   if (opts.explicit) {
-    if (canonicalHost(opts.explicit.host) === canonicalHost(endpoint.host)) {
-      trace.push({ step: 'explicit', key: opts.explicit.host, outcome: 'hit', detail: 'credentials given for this host' });
-      return { credential: opts.explicit.credential, source: { kind: 'explicit' }, trace };
+    if (canonicalHost(opts.explicit.host) === host) {
+      steps.push({ step: 'explicit', key: opts.explicit.host, detail: 'credentials given for this host', ask: null, explicit: opts.explicit.credential });
+      return steps;
     }
-    trace.push({ step: 'explicit', key: opts.explicit.host, outcome: 'skipped', detail: `given for ${opts.explicit.host}, not for ${endpoint.host}` });
+    steps.push({ step: 'explicit', key: opts.explicit.host, detail: `given for ${opts.explicit.host}, not for ${endpoint.host}`, ask: null });
+  }
+
+  if (opts.asHelper) {
+    for (const key of dockerLookupKeys(endpoint.host)) {
+      const own = ownPlain(ctx, key);
+      if (own) steps.push({ step: 'own-store', key, detail: `mirrorauth's own store (${own.backend}): the helper is the store being asked`, ask: { source: storeSource(ctx, own), key, found: () => ({ kind: 'own-store', key, backend: own.backend }) } });
+    }
   }
 
   // With no namespace known (a bare host from a helper client), only ns=* entries can apply.
-  const namespacedSteps: Array<readonly ['namespaced' | 'namespaced-wildcard', string]> = mirror
-    ? [
-        ['namespaced', ns],
-        ['namespaced-wildcard', '*'],
-      ]
-    : ns === null
-      ? [['namespaced-wildcard', '*']]
-      : [];
-  if (namespacedSteps.length > 0) {
-    const wanted = formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: ns ?? '*' });
-    for (const [step, n] of namespacedSteps) {
-      const entry = findNamespaced(ctx.store, endpoint, n);
-      if (entry === null) {
-        trace.push({ step, key: n === '*' ? formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: '*' }) : wanted, outcome: 'miss', detail: `no entry in ${ctx.store.file}` });
-        continue;
-      }
-      let credential: Credential;
-      try {
-        credential = await getSecret(ctx.backends, ctx.store, entry);
-      } catch (e) {
-        trace.push({ step, key: entry.key, outcome: 'error', detail: (e as Error).message });
-        throw e;
-      }
-      if (isEmptyCredential(credential)) {
-        trace.push({ step, key: entry.key, outcome: 'miss', detail: `indexed, but the ${entry.backend} backend has no secret for it` });
-        continue;
-      }
-      trace.push({ step, key: entry.key, outcome: 'hit', detail: `${entry.backend}${entry.helper ? ` (docker-credential-${entry.helper})` : ''}` });
-      return { credential, source: { kind: 'namespaced', key: entry.key, backend: entry.backend }, trace };
-    }
+  const namespaced: Array<[StepName, string]> = mirror ? [['namespaced', ns], ['namespaced-wildcard', '*']] : ns === null ? [['namespaced-wildcard', '*']] : [];
+  for (const [step, n] of namespaced) {
+    const key = formatNamespacedKey({ host, path: endpoint.path, namespace: n });
+    const entry = findNamespaced(ctx.store, endpoint, n);
+    steps.push(
+      entry === null
+        ? { step, key, detail: `no entry in ${ctx.store.file}`, ask: null }
+        : { step, key: entry.key, detail: `${entry.backend}${entry.helper ? ` (docker-credential-${entry.helper})` : ''}`, ask: { source: storeSource(ctx, entry), key: entry.key, found: () => ({ kind: 'namespaced', key: entry.key, backend: entry.backend }) } },
+    );
   }
-  if (!mirror) {
-    const why = ns === null ? 'no upstream namespace given: only ns=* entries apply' : `${endpoint.host} is the registry itself`;
-    trace.push({ step: 'namespaced', key: null, outcome: 'skipped', detail: why });
-  }
+  if (!mirror) steps.push({ step: 'namespaced', key: null, detail: ns === null ? 'no upstream namespace given: only ns=* entries apply' : `${endpoint.host} is the registry itself`, ask: null });
 
-  const docker = await dockerLookup(ctx, endpoint.host, trace);
-  if (docker) return { ...docker, trace };
+  steps.push(...dockerPlan(ctx, endpoint.host));
 
   if (mirror) {
-    const trustedKeys = [formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: ns }), formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: '*' })];
+    // a trust entry names exactly one namespace; an old ns=* entry would hand any registry's
+    // credentials to whatever ?ns= a requester names, so it is never honoured
+    const trustKey = formatNamespacedKey({ host, path: endpoint.path, namespace: ns });
     const trusted = ctx.store.trusted.find((t) => {
       try {
         const k = parseNamespacedKey(t);
-        return k.host === canonicalHost(endpoint.host) && pathCovers(k.path, endpoint.path) && (k.namespace === ns || k.namespace === '*');
+        return k.host === host && pathCovers(k.path, endpoint.path) && k.namespace === ns;
       } catch {
         return false;
       }
     });
     if (trusted) {
-      const upstreamTrace: LookupStep[] = [];
-      const up = await dockerLookup(ctx, hubApiHost(ns), upstreamTrace);
-      if (up) {
-        trace.push({ step: 'trusted-upstream', key: trusted, outcome: 'hit', detail: `mirror is trusted with ${ns}'s credentials (${up.source.kind} ${'key' in up.source ? up.source.key : ''})` });
-        return { credential: up.credential, source: { kind: 'trusted-upstream', upstream: ns, via: up.source }, trace };
-      }
-      trace.push({ step: 'trusted-upstream', key: trusted, outcome: 'miss', detail: `trusted, but Docker has no credentials for ${ns} (${dockerConfigKey(ns)})` });
+      steps.push({
+        step: 'trusted-upstream',
+        key: trusted,
+        detail: '',
+        ask: null,
+        then: {
+          plan: dockerPlan(ctx, hubApiHost(ns)),
+          wrap: (via) => ({ kind: 'trusted-upstream', upstream: ns, via }),
+          hitDetail: (via) => `mirror is trusted with ${ns}'s credentials (${via.kind}${'key' in via ? ` ${via.key}` : ''})`,
+          missDetail: `trusted, but Docker has no credentials for ${ns} (${dockerConfigKey(ns)})`,
+        },
+      });
     } else {
-      trace.push({ step: 'trusted-upstream', key: trustedKeys[0] ?? null, outcome: 'skipped', detail: `${ns}'s credentials never go to a mirror that is not marked trusted` });
+      steps.push({ step: 'trusted-upstream', key: trustKey, detail: `${ns}'s credentials never go to a mirror that is not marked trusted for it`, ask: null });
     }
   }
+  return steps;
+}
+
+/** runPlan asks each step's source in turn and records the whole trace. */
+export async function runPlan(plan: PlanStep[]): Promise<Lookup> {
+  const trace: LookupStep[] = [];
+  const run = async (steps: PlanStep[], t: LookupStep[]): Promise<{ credential: Credential; source: LookupSource } | null> => {
+    // consecutive misses of one kind of step are folded into one trace line, as Docker tries key variants
+    for (const s of steps) {
+      if (s.explicit) {
+        t.push({ step: s.step, key: s.key, outcome: 'hit', detail: s.detail });
+        return { credential: s.explicit, source: { kind: 'explicit' } };
+      }
+      if (s.then) {
+        const inner: LookupStep[] = [];
+        const hit = await run(s.then.plan, inner);
+        if (hit) {
+          t.push({ step: s.step, key: s.key, outcome: 'hit', detail: s.then.hitDetail(hit.source) });
+          return { credential: hit.credential, source: s.then.wrap(hit.source) };
+        }
+        t.push({ step: s.step, key: s.key, outcome: 'miss', detail: s.then.missDetail });
+        continue;
+      }
+      if (s.ask === null) {
+        t.push({ step: s.step, key: s.key, outcome: s.step === 'namespaced' || s.step === 'namespaced-wildcard' ? (s.key === null ? 'skipped' : 'miss') : s.step === 'explicit' || s.step === 'trusted-upstream' ? 'skipped' : 'miss', detail: s.detail });
+        continue;
+      }
+      let found: Found | null;
+      try {
+        found = await s.ask.source.get(s.ask.key);
+      } catch (e) {
+        t.push({ step: s.step, key: s.key, outcome: 'error', detail: (e as Error).message });
+        throw e;
+      }
+      if (found === null) {
+        const prev = t[t.length - 1];
+        if (prev && prev.step === s.step && prev.outcome === 'miss' && s.step !== 'namespaced' && s.step !== 'namespaced-wildcard') prev.key = `${prev.key}, ${s.key}`;
+        else t.push({ step: s.step, key: s.key, outcome: 'miss', detail: `${s.detail}: nothing for it` });
+        continue;
+      }
+      t.push({ step: s.step, key: found.key, outcome: 'hit', detail: s.detail });
+      return { credential: found.credential, source: s.ask.found(found) };
+    }
+    return null;
+  };
+  const hit = await run(plan, trace);
+  if (hit) return { ...hit, trace };
   trace.push({ step: 'anonymous', key: null, outcome: 'hit', detail: 'no credentials: requests go without Authorization' });
   return { credential: EMPTY_CREDENTIAL, source: { kind: 'anonymous' }, trace };
+}
+
+/** resolveCredential answers: which credential does `endpoint`, serving `namespace`, get? */
+export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null, opts: LookupOptions = {}): Promise<Lookup> {
+  return runPlan(planLookup(ctx, endpoint, namespace, opts));
+}
+
+/**
+ * hasCredential: does the plan for this endpoint reach a source that holds
+ * something, without reading a secret? (A helper route counts: only running
+ * the helper would tell, and presence checks never do.)
+ */
+export function hasCredential(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null): boolean {
+  const any = (steps: PlanStep[]): boolean => steps.some((s) => s.explicit !== undefined || (s.ask !== null && s.ask.source.has(s.ask.key)) || (s.then !== undefined && any(s.then.plan)));
+  return any(planLookup(ctx, endpoint, namespace));
+}
+
+/** dockerLookup is Docker's own lookup for a host (what nerdctl asks), with its trace. */
+export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[]): Promise<{ credential: Credential; source: LookupSource } | null> {
+  const r = await runPlan(dockerPlan(ctx, host));
+  trace.push(...r.trace.filter((t) => t.step !== 'anonymous'));
+  return r.source.kind === 'anonymous' ? null : { credential: r.credential, source: r.source };
 }
 
 /** describeSource renders a source for people (never a secret). */
@@ -260,6 +322,8 @@ export function describeSource(s: LookupSource): string {
       return 'explicit credentials';
     case 'namespaced':
       return `namespaced store ${s.key} (${s.backend})`;
+    case 'own-store':
+      return `mirrorauth's own store ${s.key} (${s.backend})`;
     case 'docker-auth-config':
       return `DOCKER_AUTH_CONFIG ${s.key}`;
     case 'cred-helper':

@@ -5,10 +5,9 @@
  * asked for one), so a tree of a thousand registries takes well under a second.
  */
 import type { CredentialContext } from '../credentials/resolve.js';
-import { findNamespaced, isSameRegistry } from '../credentials/resolve.js';
-import { OWN_HELPER_NAME } from '../credentials/helper-client.js';
+import { hasCredential, isSameRegistry } from '../credentials/resolve.js';
 import { openKeychain } from '../credentials/keychain.js';
-import { canonicalHost, dockerLookupKeys, endpointPath, formatNamespacedKey, parseNamespacedKey, parseNerdctlKey, pathCovers } from '../credentials/keys.js';
+import { canonicalHost, endpointPath, formatNamespacedKey, parseNamespacedKey, parseNerdctlKey, pathCovers } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { errnoCode } from '../errors.js';
 import { diagnostic } from '../hosts/diagnostics.js';
@@ -65,30 +64,6 @@ async function onPath(sys: System, program: string): Promise<boolean> {
     }
   }
   return false;
-}
-
-/** hasCredentialFor: is anything configured for this endpoint (without reading a secret)? */
-function hasCredentialFor(ctx: CredentialContext, host: string, path: string, namespace: string | null): boolean {
-  const endpoint = { host, path };
-  if (namespace !== null && findNamespaced(ctx.store, endpoint, namespace)) return true;
-  if (findNamespaced(ctx.store, endpoint, '*')) return true;
-  const keys = dockerLookupKeys(host);
-  if (ctx.authConfigEnv && keys.some((k) => ctx.authConfigEnv?.has(k))) return true;
-  for (const k of keys) {
-    if (ctx.docker.auths.has(k) || ctx.docker.credHelpers.has(k)) return true;
-    const own = ctx.store.entries.get(k);
-    if (own && !isNamespacedKey(own.key)) return true;
-  }
-  // a global credsStore may hold it; only asking would tell, and doctor never asks for secrets
-  if (ctx.docker.credsStore !== null && ctx.docker.credsStore !== OWN_HELPER_NAME) return true;
-  return ctx.store.trusted.some((t) => {
-    try {
-      const k = parseNamespacedKey(t);
-      return k.host === canonicalHost(host) && pathCovers(k.path, path) && (namespace === null || k.namespace === namespace || k.namespace === '*');
-    } catch {
-      return false;
-    }
-  });
 }
 
 /**
@@ -213,7 +188,7 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
       if (proxies.has(`${h.scheme}://${h.host}`)) continue; // the serve proxy: it adds the credentials itself
       const path = endpointPath(h.path);
       used.set(ns, [...(used.get(ns) ?? []), { host: canonicalHost(h.host), path }]);
-      if (!hasCredentialFor(ctx, h.host, path, ns === '*' ? null : ns)) {
+      if (!hasCredential(ctx, { host: h.host, path }, ns === '*' ? null : ns)) {
         diagnostics.push(
           diagnostic('CRED_MIRROR_NO_CREDENTIALS', {
             message: `mirror ${h.host}${path} serving ${ns === '*' ? 'every registry without its own directory' : ns} has no credentials anywhere: containerd and mirrorauth send it none`,
@@ -226,6 +201,27 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
     }
   }
   const storeText = ctx.store.exists ? await sys.fs.readText(ctx.store.file).catch(() => null) : null;
+  for (const bad of ctx.store.skipped) {
+    diagnostics.push(
+      diagnostic('CRED_STORE_ENTRY_SKIPPED', {
+        message: `the store entry ${JSON.stringify(bad.key)} is skipped: ${bad.why}`,
+        file: ctx.store.file,
+        line: lineOfKey(storeText, bad.key),
+        fix: `remove it by hand from ${ctx.store.file} and log in again with a valid address`,
+      }),
+    );
+  }
+  const enumerable = [...ctx.store.entries.values()].filter((e) => isNamespacedKey(e.key) && e.backend === 'helper');
+  if (enumerable.length > 0) {
+    diagnostics.push(
+      diagnostic('CRED_HELPER_BACKEND_ENUMERATED', {
+        message: `${enumerable.length} namespaced secret(s) are kept in Docker's credsStore helper (${enumerable.map((e) => e.key).join(', ')}), which docker lists and hands to every classic-builder build it runs`,
+        file: ctx.store.file,
+        line: lineOfKey(storeText, (enumerable[0] as { key: string }).key),
+        fix: "log in again where the keychain is reachable (--store keychain); the helper backend is the last resort before plaintext",
+      }),
+    );
+  }
   for (const entry of ctx.store.entries.values()) {
     if (!isNamespacedKey(entry.key)) continue;
     const k = parseNamespacedKey(entry.key);
@@ -240,10 +236,10 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
         }),
       );
     }
-    if (entry.backend === 'file' && entry.kind === 'password') {
+    if (entry.backend === 'file') {
       diagnostics.push(
         diagnostic('CRED_PLAINTEXT_PASSWORD', {
-          message: `the password for ${entry.key} is stored in plain text`,
+          message: `the ${entry.kind === 'identitytoken' ? 'refresh token' : 'password'} for ${entry.key} is stored in plain text`,
           file: ctx.store.file,
           line: lineOfKey(storeText, entry.key),
           fix: `log in again with a keychain or credsStore available: mirrorauth login '${entry.key}' --store keychain`,

@@ -138,7 +138,7 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     // nerdctl >= 2.0: Docker's config for the lookup host and its variants, no namespace.
     let nerdctl: StockView;
     try {
-      const d = h.unusable === null ? await dockerLookup(ctx, lookupHost, [], false) : null;
+      const d = h.unusable === null ? await dockerLookup(ctx, lookupHost, []) : null;
       nerdctl = { ...view(d?.credential ?? null, d?.source ?? null), client: 'nerdctl', note: 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace' };
     } catch (e) {
       nerdctl = { ...view(null, null), client: 'nerdctl', note: `its lookup fails: ${(e as Error).message}` };

@@ -50,6 +50,8 @@ export const DIAGNOSTIC_CODES = {
   CRED_NERDCTL_KEYS: 'warning',
   CRED_CONFIG_INVALID: 'error',
   CRED_DOCKER_AUTH_CONFIG: 'info',
+  CRED_STORE_ENTRY_SKIPPED: 'warning',
+  CRED_HELPER_BACKEND_ENUMERATED: 'info',
   SERVE_PROXY_DOWN: 'warning',
   SERVE_TREE_STALE: 'warning',
 } as const satisfies Record<string, Severity>;

@@ -7,9 +7,8 @@
  * .bazelrc: build --credential_helper=ghcr.io=/usr/local/bin/mirrorauth-bazel
  * where mirrorauth-bazel is `exec mirrorauth bazel get` (Bazel appends `get` itself).
  */
-import { canonicalHost, dockerLookupKeys, parseEndpoint } from '../credentials/keys.js';
-import { isNamespacedKey } from '../credentials/namespaced-store.js';
-import { openCredentials, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
+import { canonicalHost, parseEndpoint } from '../credentials/keys.js';
+import { hasCredential, openCredentials, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
 import { authorizationFor } from '../registry/authorize.js';
 import { TokenCache } from '../registry/token-cache.js';
@@ -60,19 +59,15 @@ export function parseRegistryUri(uri: string): RegistryUri | null {
   };
 }
 
-/** knownHost: an explicit entry names this host somewhere (store, Docker config, allow-list). */
-function knownHost(ctx: CredentialContext, sys: System, host: string): boolean {
-  const h = canonicalHost(host);
+/**
+ * knownHost: the allow-list, or the lookup plan reaches a source that holds
+ * something for this endpoint (legacy keys included), checked without reading
+ * a secret; Bazel asks for every URL it fetches, and unknown hosts get {}.
+ */
+function knownHost(ctx: CredentialContext, sys: System, target: RegistryUri): boolean {
   const allow = (sys.env[BAZEL_ALLOW_ENV] ?? '').split(',').map((x) => canonicalHost(x.trim())).filter(Boolean);
-  if (allow.includes(h)) return true;
-  for (const key of ctx.store.entries.keys()) {
-    const k = isNamespacedKey(key) ? key.slice(0, key.indexOf('?')).split('/')[0] : key;
-    if (k !== undefined && canonicalHost(k) === h) return true;
-  }
-  const keys = dockerLookupKeys(host);
-  if (keys.some((k) => ctx.docker.auths.has(k) || ctx.docker.credHelpers.has(k))) return true;
-  if (ctx.authConfigEnv && keys.some((k) => ctx.authConfigEnv?.has(k))) return true;
-  return false;
+  if (allow.includes(canonicalHost(target.host))) return true;
+  return hasCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
 }
 
 export async function handleBazel(sys: System, input: string): Promise<BazelReply> {
@@ -89,7 +84,7 @@ export async function handleBazel(sys: System, input: string): Promise<BazelRepl
   if (target === null) return none();
   try {
     const ctx = await openCredentials(sys);
-    if (!knownHost(ctx, sys, target.host)) return none();
+    if (!knownHost(ctx, sys, target)) return none();
     const lookup = await resolveCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
     if (lookup.source.kind === 'anonymous') return none();
     const cache = await TokenCache.open(sys);

@@ -5,7 +5,7 @@
  * namespaced entry is returned only for its endpoint and namespace.
  */
 import { credentialFromHelper, helperSecretOf } from '../credentials/credential.js';
-import { putEntry, removeEntry } from '../credentials/entries.js';
+import { plaintextWarning, putEntry, removeEntry } from '../credentials/entries.js';
 import { NOT_FOUND_MESSAGE } from '../credentials/helper-client.js';
 import { formatNamespacedKey, parseEndpoint } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
@@ -19,10 +19,12 @@ const USAGE = `Usage: ${HELPER_PROGRAM} <store|get|erase|list|version>`;
 
 export interface HelperReply {
   stdout: string;
+  /** For people only (the protocol reads stdout): warnings such as a secret kept in plaintext. */
+  stderr?: string;
   code: number;
 }
 
-const ok = (stdout = ''): HelperReply => ({ stdout, code: 0 });
+const ok = (stdout = '', stderr = ''): HelperReply => ({ stdout, code: 0, ...(stderr ? { stderr } : {}) });
 const fail = (message: string): HelperReply => ({ stdout: `${message}\n`, code: 1 });
 
 /**
@@ -49,19 +51,22 @@ async function get(sys: System, input: string): Promise<HelperReply> {
   const a = addressOf(serverURL);
   if (a === null) return fail(NOT_FOUND_MESSAGE);
   const ctx = await openCredentials(sys);
-  const r = await resolveCredential(ctx, a.endpoint, a.namespace);
+  // the helper is the store being asked: its own plain entries answer first
+  const r = await resolveCredential(ctx, a.endpoint, a.namespace, { asHelper: true });
   if (r.source.kind === 'anonymous') return fail(NOT_FOUND_MESSAGE);
   const { username, secret } = helperSecretOf(r.credential);
   return ok(`${JSON.stringify({ ServerURL: serverURL, Username: username, Secret: secret })}\n`);
 }
 
 async function store(sys: System, input: string): Promise<HelperReply> {
-  let req: { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
+  let parsed: unknown;
   try {
-    req = JSON.parse(input) as typeof req;
+    parsed = JSON.parse(input);
   } catch (e) {
     return fail((e as Error).message.split('\n')[0] ?? 'invalid JSON');
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('the request must be a JSON object {"ServerURL": …, "Username": …, "Secret": …}');
+  const req = parsed as { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
   const serverURL = typeof req.ServerURL === 'string' ? req.ServerURL.trim() : '';
   const username = typeof req.Username === 'string' ? req.Username : '';
   const secret = typeof req.Secret === 'string' ? req.Secret : '';
@@ -70,8 +75,8 @@ async function store(sys: System, input: string): Promise<HelperReply> {
   const a = addressOf(serverURL);
   if (a === null) return fail(`invalid server URL ${JSON.stringify(serverURL)}`);
   const ctx = await openCredentials(sys);
-  await putEntry(ctx, a.key, credentialFromHelper(username, secret), 'auto');
-  return ok();
+  const put = await putEntry(ctx, a.key, credentialFromHelper(username, secret), 'auto');
+  return ok('', put.plaintext ? `${plaintextWarning(ctx.store.file)}\n` : '');
 }
 
 async function erase(sys: System, input: string): Promise<HelperReply> {
@@ -125,5 +130,6 @@ export async function handleDockerHelper(sys: System, args: readonly string[], r
 export async function serveDockerHelper(sys: System, args: readonly string[]): Promise<number> {
   const reply = await handleDockerHelper(sys, args, () => sys.stdin.readAll());
   sys.stdout.write(reply.stdout);
+  if (reply.stderr) sys.stderr.write(reply.stderr);
   return reply.code;
 }

@@ -18,6 +18,8 @@ function toStat(s: Stats): FileStat {
     size: s.size,
     mode: s.mode,
     mtimeMs: s.mtimeMs,
+    uid: s.uid,
+    gid: s.gid,
   };
 }
 
@@ -43,6 +45,7 @@ const nodeFs: FileSystem = {
   rm: (p, options) => fsp.rm(p, options),
   symlink: (target, p) => fsp.symlink(target, p),
   readlink: (p) => fsp.readlink(p),
+  chown: (p, uid, gid) => fsp.chown(p, uid, gid),
 };
 
 function outputStream(stream: NodeJS.WriteStream): OutputStream {

@@ -10,6 +10,8 @@ export interface FileStat {
   size: number;
   mode: number;
   mtimeMs: number;
+  uid: number;
+  gid: number;
 }
 
 export interface DirEntry {
@@ -39,6 +41,7 @@ export interface FileSystem {
   rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
   readlink(path: string): Promise<string>;
+  chown(path: string, uid: number, gid: number): Promise<void>;
 }
 
 export interface SpawnOptions {

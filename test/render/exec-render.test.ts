@@ -65,7 +65,11 @@ function leftovers(needles: string[], since: number): string[] {
 
 function secretWorld() {
   const secret = `s3cret-${randomUUID()}`;
-  const cfg = privateConfig({ 'mirrorauth/namespaced-auths.json': { version: 1, auths: { 'reg.example.com': { username: 'robot', backend: 'file', kind: 'password', auth: b64(`robot:${secret}`) } } } });
+  // a plain entry of mirrorauth's own store, reached the way Docker reaches it: credHelpers names mirrorauth
+  const cfg = privateConfig({
+    'config.json': { credHelpers: { 'reg.example.com': 'mirrorauth' } },
+    'mirrorauth/namespaced-auths.json': { version: 1, auths: { 'reg.example.com': { username: 'robot', backend: 'file', kind: 'password', auth: b64(`robot:${secret}`) } } },
+  });
   return { secret, cfg, needles: [secret, b64(`robot:${secret}`)] };
 }
 
@@ -118,7 +122,8 @@ describe('mirrorauth exec', () => {
 describe('mirrorauth render', () => {
   const world = () => {
     const cfg = privateConfig({
-      'config.json': { auths: { 'ghcr.io': { auth: b64('gh:gh-pw') } } },
+      // the Hub credential is a plain entry of mirrorauth's own store, reached through Docker's route to it
+      'config.json': { auths: { 'ghcr.io': { auth: b64('gh:gh-pw') } }, credHelpers: { 'registry-1.docker.io': 'mirrorauth' } },
       'mirrorauth/namespaced-auths.json': {
         version: 1,
         auths: {

@@ -6,7 +6,7 @@
 import { EMPTY_CREDENTIAL, credentialFromHelper, type Credential } from '../../credentials/credential.js';
 import { helperClient, OWN_HELPER_NAME } from '../../credentials/helper-client.js';
 import { formatNamespacedKey, parseNerdctlKey } from '../../credentials/keys.js';
-import { putEntry } from '../../credentials/entries.js';
+import { plaintextWarning, putEntry } from '../../credentials/entries.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
@@ -58,6 +58,7 @@ export async function importCommand(sys: System, source: string, o: ImportOption
     }
     const put = await putEntry(ctx, f.key, credential, (o.store ?? 'auto') as StoreChoice, { importedFrom: f.from });
     sys.stdout.write(`imported ${f.from} as ${f.key} (${put.backend})\n`);
+    if (put.plaintext) sys.stderr.write(`${plaintextWarning(ctx.store.file)}\n`);
   }
   sys.stdout.write('nerdctl\'s own entries were left as they are; remove them with nerdctl logout when no longer needed.\n');
   return EXIT.OK;

@@ -16,7 +16,7 @@ export interface ListOptions {
 
 export async function listCommand(sys: System, o: ListOptions): Promise<number> {
   const ctx = await openCredentials(sys, o.config);
-  const notes: string[] = [];
+  const notes: string[] = ctx.store.skipped.map((b) => `skipped ${JSON.stringify(b.key)} in ${ctx.store.file}: ${b.why}`);
   let helperUsers: Record<string, string> = {};
   const store = ctx.docker.credsStore;
   if (store !== null && store !== OWN_HELPER_NAME) {

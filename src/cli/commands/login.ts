@@ -8,7 +8,7 @@ import { hubApiHost } from '../../hosts/docker-hub.js';
 import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
 import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
-import { putEntry } from '../../credentials/entries.js';
+import { plaintextWarning, putEntry } from '../../credentials/entries.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
@@ -157,9 +157,7 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
     const put = await putEntry(ctx, key, toStore, choice);
     for (const n of put.notes) sys.stderr.write(`${err.c.dim(`note: ${n}`)}\n`);
     storedWhere = `${key} in ${put.backend === 'keychain' ? 'the OS keychain' : put.backend === 'helper' ? `docker-credential-${put.helper}` : ctx.store.file}`;
-    if (put.backend === 'file' && toStore.password !== '') {
-      warn(`WARNING! Your password is stored unencrypted in ${ctx.store.file}.\nUse a keychain (Secret Service) or a Docker credsStore helper to avoid it.`);
-    }
+    if (put.plaintext) warn(plaintextWarning(ctx.store.file, toStore.identityToken !== '' ? 'refresh token' : 'password'));
     if (namespace !== '*' && !listed) {
       warn(`WARNING! No hosts.toml for ${namespace} lists ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`);
     }
@@ -171,9 +169,7 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
       w.kind === 'own'
         ? `${key} in mirrorauth's store (${w.backend}), which Docker reaches through docker-credential-mirrorauth`
         : `${key} in ${w.kind === 'helper' ? `docker-credential-${w.helper}` : w.file}`;
-    if (w.kind === 'file' && toStore.password !== '') {
-      warn(`WARNING! Your password is stored unencrypted in ${w.file}.\nConfigure a credential helper (credsStore) to avoid it.`);
-    }
+    if (stored.plaintext) warn(plaintextWarning(w.kind === 'file' ? w.file : ctx.store.file, toStore.identityToken !== '' ? 'refresh token' : 'password', w.kind === 'file'));
   }
 
   sys.stdout.write('Login Succeeded\n');

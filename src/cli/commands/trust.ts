@@ -6,11 +6,17 @@
 import { formatNamespacedKey, parseNamespacedKey } from '../../credentials/keys.js';
 import { updateStore } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, MirrorauthError } from '../../errors.js';
 import type { System } from '../../system/system.js';
 
 export async function trustCommand(sys: System, address: string, o: { remove?: boolean; config?: string }): Promise<number> {
-  const key = formatNamespacedKey(parseNamespacedKey(address));
+  const parsed = parseNamespacedKey(address);
+  if (parsed.namespace === '*') {
+    throw new MirrorauthError('USAGE', `refusing to trust ${address}: ns=* would hand any registry's credentials to whatever ?ns= a requester names`, {
+      hint: `trust the mirror for each registry it serves: mirrorauth trust '${formatNamespacedKey({ ...parsed, namespace: 'docker.io' })}'`,
+    });
+  }
+  const key = formatNamespacedKey(parsed);
   const ctx = await openCredentials(sys, o.config);
   await updateStore(sys, ctx.dockerDir, (raw) => {
     const list = Array.isArray(raw.trusted) ? (raw.trusted as unknown[]).filter((t) => t !== key) : [];
