@@ -4,7 +4,7 @@
  * with its own users, gnome-keyring over D-Bus, and Debian's
  * docker-credential-secretservice and docker-credential-pass.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -235,5 +235,70 @@ describe.skipIf(!h.available)("files stay intact", () => {
     const r = await run(['lookup', E.HARNESS_BASIC as string, '--config', cfg], { env: { PATH: `${repo}/test/fixtures/bin:${process.env.PATH}` } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('docker-credential-garbage get answered with something that is not JSON');
+  });
+});
+
+describe.skipIf(!h.available)('concurrent writers and what logout leaves behind (issue 10)', () => {
+  const B = E.HARNESS_BASIC as string;
+  const pw: Record<string, string> = { alice: 'alice-pw', ci: 'ci-pw' };
+  /** Every secret-service item mirrorauth owns whose account mentions `marker`. */
+  const keychainItems = (marker: string) => {
+    const r = spawnSync('secret-tool', ['search', '--all', 'service', 'mirrorauth'], { env: { ...process.env, ...E }, encoding: 'utf8' });
+    return `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.startsWith('attribute.username = ') && l.includes(marker)).length;
+  };
+
+  it('20 writers on one key and on distinct keys, mixing login and logout: every final state is one a single writer produced; nothing is left after the last logout', async () => {
+    const cfg = tempDir();
+    const same = `${B}?ns=race-same.test`;
+    const jobs = Array.from({ length: 20 }, (_, i) => {
+      if (i < 10) {
+        const user = i % 2 === 0 ? 'alice' : 'ci';
+        return run(['login', same, '-u', user, '--password-stdin', '--store', 'keychain', '--config', cfg], { input: pw[user] });
+      }
+      if (i < 14) return run(['logout', same, '--config', cfg]);
+      const user = i % 2 === 0 ? 'alice' : 'ci';
+      return run(['login', `${B}?ns=race-${i}.test`, '-u', user, '--password-stdin', '--store', 'keychain', '--config', cfg], { input: pw[user] });
+    });
+    const results = await Promise.all(jobs);
+    // logins succeed; a logout either removed something or found nothing to remove (exit 1, said so)
+    results.slice(0, 10).forEach((r) => expect(r.code, r.stderr).toBe(0));
+    results.slice(10, 14).forEach((r) => expect([0, 1]).toContain(r.code));
+    results.slice(14).forEach((r) => expect(r.code, r.stderr).toBe(0));
+    // the shared key: absent, or one writer's whole pair (the user name and the secret belong together)
+    const shared = await lookup(same, cfg);
+    if (shared.found) {
+      const r = await run(['render', '--format', 'docker', '--registry', same, '--config', cfg]);
+      const auth = (JSON.parse(r.stdout) as { auths: Record<string, { auth: string }> }).auths[B]?.auth ?? '';
+      const [user, secret] = Buffer.from(auth, 'base64').toString().split(':');
+      expect(secret).toBe(pw[user as string]);
+    }
+    for (let i = 14; i < 20; i++) {
+      const d = await lookup(`${B}?ns=race-${i}.test`, cfg);
+      expect(d.found).toBe(true);
+      expect(d.username).toBe(i % 2 === 0 ? 'alice' : 'ci');
+    }
+    // the last logouts leave no secret anywhere
+    if (shared.found) expect((await run(['logout', same, '--config', cfg])).code).toBe(0);
+    for (let i = 14; i < 20; i++) expect((await run(['logout', `${B}?ns=race-${i}.test`, '--config', cfg])).code).toBe(0);
+    expect(keychainItems('race-')).toBe(0);
+    const store = JSON.parse(readFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, 'utf8')) as { auths: Record<string, unknown> };
+    expect(Object.keys(store.auths)).toEqual([]);
+  });
+
+  it('a re-login in another backend removes the old secret, and logout leaves none in the keychain or the helper', async () => {
+    const cfg = tempDir();
+    writeFileSync(`${cfg}/config.json`, JSON.stringify({ credsStore: 'secretservice' }));
+    const key = `${B}?ns=moving.test`;
+    const helperItems = () => Object.keys(JSON.parse(execFileSync('docker-credential-secretservice', ['list'], { env: { ...process.env, ...E }, encoding: 'utf8' })) as Record<string, string>).filter((k) => k.endsWith('.mirrorauth.invalid'));
+    const before = helperItems().length;
+    expect((await run(['login', key, '-u', 'alice', '--password-stdin', '--store', 'keychain', '--config', cfg], { input: 'alice-pw' })).code).toBe(0);
+    expect(keychainItems('moving.test')).toBe(1);
+    expect((await run(['login', key, '-u', 'ci', '--password-stdin', '--store', 'helper', '--config', cfg], { input: 'ci-pw' })).code).toBe(0);
+    expect(keychainItems('moving.test')).toBe(0); // the keychain copy went with the move
+    expect(helperItems().length).toBe(before + 1);
+    expect((await lookup(key, cfg)).username).toBe('ci');
+    expect((await run(['logout', key, '--config', cfg])).code).toBe(0);
+    expect(helperItems().length).toBe(before);
+    expect(keychainItems('moving.test')).toBe(0);
   });
 });
