@@ -52,20 +52,24 @@ function hostCharAllowed(c: string): boolean {
 }
 
 function unescape(s: string, host: boolean): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] as string;
+  // Go unescapes to bytes: a %-escaped UTF-8 sequence becomes that character, not one per byte
+  const bytes: number[] = [];
+  const chars = [...s]; // code points: a character outside the BMP is one character, not two halves
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
     if (c === '%') {
-      const h = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new GoUrlError(`invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`);
-      out += String.fromCharCode(parseInt(h, 16));
+      const h = chars.slice(i + 1, i + 3).join('');
+      if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new GoUrlError(`invalid URL escape ${JSON.stringify(chars.slice(i, i + 3).join(''))}`);
+      // in a host, %-encoding is allowed for non-ASCII bytes only, and %25 for an IPv6 zone (RFC 3986, 6874; Go's unescape)
+      if (host && parseInt(h[0] as string, 16) < 8 && h !== '25') throw new GoUrlError(`invalid URL escape ${JSON.stringify(`%${h}`)}`);
+      bytes.push(parseInt(h, 16));
       i += 2;
       continue;
     }
     if (host && !hostCharAllowed(c)) throw new GoUrlError(`invalid character ${JSON.stringify(c)} in host name`);
-    out += c;
+    bytes.push(...Buffer.from(c, 'utf8'));
   }
-  return out;
+  return Buffer.from(bytes).toString('utf8');
 }
 
 function parseHost(host: string): string {

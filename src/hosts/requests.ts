@@ -78,7 +78,9 @@ export function requestUrl(h: RegistryHost, repository: string, parts: string[],
   let p = joinPath('/', h.path, repository, ...parts);
   const lastPart = parts[parts.length - 1] ?? '';
   if (lastPart.endsWith('/')) p += '/';
-  return `${h.scheme}://${h.host}${p}${ns === null ? '' : `?ns=${queryEscape(ns)}`}`;
+  // Go's URL.String() writes the host's non-ASCII bytes %-escaped
+  const host = h.host.replace(/[^\x00-\x7f]/gu, (ch) => Buffer.from(ch, 'utf8').toString('hex').toUpperCase().replace(/(..)/g, '%$1'));
+  return `${h.scheme}://${host}${p}${ns === null ? '' : `?ns=${queryEscape(ns)}`}`;
 }
 
 /** hasCapabilities checks capabilities ⊇ needs (filterHosts). */

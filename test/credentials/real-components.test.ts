@@ -253,11 +253,11 @@ describe.skipIf(!h.available)('concurrent writers and what logout leaves behind 
     const jobs = Array.from({ length: 20 }, (_, i) => {
       if (i < 10) {
         const user = i % 2 === 0 ? 'alice' : 'ci';
-        return run(['login', same, '-u', user, '--password-stdin', '--store', 'keychain', '--config', cfg], { input: pw[user] });
+        return run(['login', same, '-u', user, '--password-stdin', '--store', 'keychain', '--config', cfg], { input: pw[user] as string });
       }
       if (i < 14) return run(['logout', same, '--config', cfg]);
       const user = i % 2 === 0 ? 'alice' : 'ci';
-      return run(['login', `${B}?ns=race-${i}.test`, '-u', user, '--password-stdin', '--store', 'keychain', '--config', cfg], { input: pw[user] });
+      return run(['login', `${B}?ns=race-${i}.test`, '-u', user, '--password-stdin', '--store', 'keychain', '--config', cfg], { input: pw[user] as string });
     });
     const results = await Promise.all(jobs);
     // logins succeed; a logout either removed something or found nothing to remove (exit 1, said so)
