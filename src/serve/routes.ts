@@ -127,8 +127,22 @@ export function renderHostsToml(entries: RenderEntry[], proxyUrl: string, secret
     out.push(...hostLines(defaults, s, null).map((l) => l.replace(/^ {2}/, '')));
   }
   const written = new Set<string>();
+  /**
+   * containerd 2.x can list one host twice (R21), and a TOML key cannot repeat. A
+   * repeated https entry is written `httpS://` (containerd only checks the literal
+   * "http" prefix, and Go lower-cases the scheme: the same URL);
+   * anything else gets a trailing slash (1.6 cleans it away; 2.x keeps "//v2",
+   * which the proxy accepts for its own entries).
+   */
   const unique = (key: string): string => {
-    // containerd 2.x can list one host twice (R21); a TOML key cannot repeat, a trailing slash is the same URL
+    if (!written.has(key)) {
+      written.add(key);
+      return key;
+    }
+    if (key.startsWith('https://') && !written.has(`httpS${key.slice(5)}`)) {
+      written.add(`httpS${key.slice(5)}`);
+      return `httpS${key.slice(5)}`;
+    }
     let k = key;
     while (written.has(k)) k += '/';
     written.add(k);
@@ -189,7 +203,8 @@ export function parseInbound(pathname: string): Inbound {
     if (!ID.test(id)) return { kind: 'invalid', why: 'unknown route' };
     routeId = id;
     via = 'path';
-    p = slash < 0 ? '' : rest.slice(slash);
+    // a repeated entry is rendered with a trailing slash, which containerd 2.x keeps: /m/<id>//v2/…
+    p = slash < 0 ? '' : rest.slice(slash).replace(/^\/+/, '/');
   }
   if (p === '/v2' || p === '/v2/') return { kind: 'ping', routeId };
   if (!p.startsWith('/v2/')) return { kind: 'invalid', why: 'not a registry API path' };

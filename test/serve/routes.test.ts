@@ -43,6 +43,7 @@ describe('parseInbound', () => {
     [`/m/${id}/v2/library/alpine/manifests/3.19`, { kind: 'api', routeId: id, via: 'path', repository: 'library/alpine', rest: 'manifests/3.19' }],
     [`/m/${id}/v2/a/b/c/blobs/sha256:abc`, { kind: 'api', routeId: id, via: 'path', repository: 'a/b/c', rest: 'blobs/sha256:abc' }],
     [`/v2/mirrorauth/${id}/team/app/manifests/v1`, { kind: 'api', routeId: id, via: 'repository', repository: 'team/app', rest: 'manifests/v1' }],
+    [`/m/${id}//v2/library/alpine/manifests/3.19`, { kind: 'api', routeId: id, via: 'path', repository: 'library/alpine', rest: 'manifests/3.19' }],
     ['/v2/library/alpine/tags/list', { kind: 'api', routeId: null, via: 'catch-all', repository: 'library/alpine', rest: 'tags/list' }],
     ['/v2/library/alpine/referrers/sha256:abc', { kind: 'api', routeId: null, via: 'catch-all', repository: 'library/alpine', rest: 'referrers/sha256:abc' }],
   ])('%s', (path, expected) => expect(parseInbound(path)).toEqual(expected));
@@ -121,6 +122,18 @@ capabilities = ["pull", "resolve"]
       expect(text).not.toContain('referrers');
     });
   }
+
+  it('a host containerd 2.x lists twice keeps the same URL under a second, distinct TOML key', () => {
+    const h = parse('[host."https://a.example"]\n', V23)[0] as HostConfig;
+    const text = renderHostsToml([{ entry: h, route: null }, { entry: h, route: null }, { entry: h, route: route(h, 'docker.io') }, { entry: h, route: route(h, 'docker.io') }], 'http://127.0.0.1:1', 's', 'f', defaultCapabilities(V23));
+    expect(text).toContain('[host."https://a.example"]');
+    expect(text).toContain('[host."httpS://a.example"]');
+    const again = parse(text, V23);
+    const urls = again.filter((x) => x.origin === 'host').map((x) => `${x.scheme}://${x.host}${x.path}`);
+    expect(urls.slice(0, 3)).toEqual(['https://a.example/v2', 'https://a.example/v2', `http://127.0.0.1:1/m/${route(h, 'docker.io').id}/v2`]);
+    // the repeated proxy entry has a trailing slash: 1.6 cleans it, 2.x sends /m/<id>//v2, which the proxy accepts
+    expect(urls[3]).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:1/m/${route(h, 'docker.io').id}/+v2$`));
+  });
 
   it('writes no server line when the original has none (the default upstream stays last)', () => {
     const entries = parse('[host."https://m.corp"]\n');
