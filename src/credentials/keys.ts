@@ -70,11 +70,34 @@ export function endpointPath(apiPath: string): string {
   return p === '/' ? '' : p;
 }
 
-/** NamespacedKey addresses credentials for one mirror endpoint serving one upstream (or `*`). */
+declare const canonicalBrand: unique symbol;
+
+/**
+ * NamespacedKey addresses credentials for one mirror endpoint serving one
+ * upstream (or `*`). It is canonical by construction: only parseEndpoint /
+ * parseNamespacedKey and namespacedKey() make one (lower-case host without
+ * :443, a cleaned path without /v2, a folded namespace), so two spellings of one
+ * endpoint can never become two store entries.
+ */
 export interface NamespacedKey {
-  host: string;
-  path: string;
-  namespace: string;
+  readonly host: string;
+  readonly path: string;
+  readonly namespace: string;
+  readonly [canonicalBrand]: true;
+}
+
+function brand(k: { host: string; path: string; namespace: string }): NamespacedKey {
+  return k as NamespacedKey;
+}
+
+/** namespacedKey makes the canonical key of an endpoint (host as containerd has it, API or key path) and namespace. */
+export function namespacedKey(host: string, path: string, namespace: string): NamespacedKey {
+  return brand({ host: canonicalHost(host), path: endpointPath(path), namespace: canonicalNamespace(namespace) });
+}
+
+/** withNamespace is the same endpoint for another namespace. */
+export function withNamespace(k: NamespacedKey, namespace: string): NamespacedKey {
+  return brand({ host: k.host, path: k.path, namespace: canonicalNamespace(namespace) });
 }
 
 /** formatNamespacedKey writes the canonical string form. */
@@ -128,7 +151,7 @@ export function parseEndpoint(text: string): { host: string; path: string; names
 export function parseNamespacedKey(text: string): NamespacedKey {
   const e = parseEndpoint(text);
   if (e.namespace === null) throw invalidKey(text, 'the ?ns=REGISTRY part is missing');
-  return { host: e.host, path: e.path, namespace: e.namespace };
+  return brand({ host: e.host, path: e.path, namespace: e.namespace });
 }
 
 /**
@@ -149,7 +172,7 @@ export function parseNerdctlKey(key: string): NamespacedKey | null {
   const slash = endpoint.indexOf('/');
   const host = canonicalHost(slash < 0 ? endpoint : endpoint.slice(0, slash));
   const path = slash < 0 ? '' : endpointPath(endpoint.slice(slash));
-  return { host, path, namespace };
+  return brand({ host, path, namespace });
 }
 
 /**

@@ -24,7 +24,7 @@ import type { System } from '../system/system.js';
 import { EMPTY_CREDENTIAL, isEmptyCredential, type Credential } from './credential.js';
 import { dockerConfigDir, loadDockerConfig, parseDockerAuthConfigEnv, type AuthEntry, type DockerConfig } from './docker-config.js';
 import { OWN_HELPER_NAME } from './helper-client.js';
-import { canonicalHost, canonicalNamespace, dockerConfigKey, dockerLookupKeys, formatNamespacedKey, parseNamespacedKey, pathCovers } from './keys.js';
+import { canonicalHost, canonicalNamespace, dockerConfigKey, dockerLookupKeys, formatNamespacedKey, namespacedKey, parseNamespacedKey, pathCovers } from './keys.js';
 import { getSecret, isNamespacedKey, loadStore, secretBackends, type NamespacedStore, type SecretBackends, type StoredEntry } from './namespaced-store.js';
 import { authsSource, dockerRoute, envSource, helperSource, type Found, type Source } from './sources.js';
 
@@ -201,7 +201,7 @@ export function planLookup(ctx: CredentialContext, endpoint: Endpoint, namespace
   // With no namespace known (a bare host from a helper client), only ns=* entries can apply.
   const namespaced: Array<[StepName, string]> = mirror ? [['namespaced', ns], ['namespaced-wildcard', '*']] : ns === null ? [['namespaced-wildcard', '*']] : [];
   for (const [step, n] of namespaced) {
-    const key = formatNamespacedKey({ host, path: endpoint.path, namespace: n });
+    const key = formatNamespacedKey(namespacedKey(host, endpoint.path, n));
     const entry = findNamespaced(ctx.store, endpoint, n);
     steps.push(
       entry === null
@@ -216,7 +216,7 @@ export function planLookup(ctx: CredentialContext, endpoint: Endpoint, namespace
   if (mirror) {
     // a trust entry names exactly one namespace; an old ns=* entry would hand any registry's
     // credentials to whatever ?ns= a requester names, so it is never honoured
-    const trustKey = formatNamespacedKey({ host, path: endpoint.path, namespace: ns });
+    const trustKey = formatNamespacedKey(namespacedKey(host, endpoint.path, ns));
     const trusted = ctx.store.trusted.find((t) => {
       try {
         const k = parseNamespacedKey(t);

@@ -7,7 +7,7 @@
 import type { CredentialContext } from '../credentials/resolve.js';
 import { hasCredential, isSameRegistry } from '../credentials/resolve.js';
 import { openKeychain } from '../credentials/keychain.js';
-import { canonicalHost, endpointPath, formatNamespacedKey, parseNamespacedKey, parseNerdctlKey, pathCovers } from '../credentials/keys.js';
+import { canonicalHost, endpointPath, formatNamespacedKey, namespacedKey, parseNamespacedKey, parseNerdctlKey, pathCovers } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { errnoCode } from '../errors.js';
 import { diagnostic } from '../hosts/diagnostics.js';
@@ -194,7 +194,7 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
             message: `mirror ${h.host}${path} serving ${ns === '*' ? 'every registry without its own directory' : ns} has no credentials anywhere: containerd and mirrorauth send it none`,
             file: i.hostsFile,
             line: h.line,
-            fix: `if it needs them: mirrorauth login ${formatNamespacedKey({ host: canonicalHost(h.host), path, namespace: ns })}`,
+            fix: `if it needs them: mirrorauth login ${formatNamespacedKey(namespacedKey(h.host, path, ns))}`,
           }),
         );
       }

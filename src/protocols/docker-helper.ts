@@ -7,7 +7,7 @@
 import { credentialFromHelper, helperSecretOf } from '../credentials/credential.js';
 import { plaintextWarning, putEntry, removeEntry } from '../credentials/entries.js';
 import { NOT_FOUND_MESSAGE } from '../credentials/helper-client.js';
-import { formatNamespacedKey, parseEndpoint } from '../credentials/keys.js';
+import { formatNamespacedKey, namespacedKey, parseEndpoint } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { openCredentials, resolveCredential } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
@@ -41,7 +41,7 @@ export function addressOf(serverURL: string): { key: string; endpoint: { host: s
   } catch {
     return null;
   }
-  const key = e.namespace === null ? serverURL : formatNamespacedKey({ host: e.host, path: e.path, namespace: e.namespace });
+  const key = e.namespace === null ? serverURL : formatNamespacedKey(namespacedKey(e.host, e.path, e.namespace));
   return { key, endpoint: { host: e.host, path: e.path }, namespace: e.namespace };
 }
 

@@ -7,7 +7,7 @@
 import { hubApiHost } from '../../hosts/docker-hub.js';
 import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
-import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
+import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, namespacedKey, parseEndpoint } from '../../credentials/keys.js';
 import { plaintextWarning, putEntry } from '../../credentials/entries.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
@@ -104,7 +104,7 @@ async function missingMirrorWarnings(ctx: CredentialContext, hosts: ResolvedHost
     const endpoint = { host: h.host, path: endpointPath(h.path) };
     const lookup = await resolveCredential(ctx, endpoint, registry).catch(() => null);
     if (lookup === null || lookup.source.kind === 'anonymous') {
-      lines.push(`  mirrorauth login ${formatNamespacedKey({ host: canonicalHost(endpoint.host), path: endpoint.path, namespace: canonicalNamespace(registry) })}`);
+      lines.push(`  mirrorauth login ${formatNamespacedKey(namespacedKey(endpoint.host, endpoint.path, registry))}`);
     }
   }
   return lines;
@@ -153,7 +153,7 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
 
   let storedWhere: string;
   if (namespace !== null) {
-    const key = formatNamespacedKey({ host: endpoint.host, path: endpoint.path, namespace });
+    const key = formatNamespacedKey(namespacedKey(endpoint.host, endpoint.path, namespace));
     const put = await putEntry(ctx, key, toStore, choice);
     for (const n of put.notes) sys.stderr.write(`${err.c.dim(`note: ${n}`)}\n`);
     storedWhere = `${key} in ${put.backend === 'keychain' ? 'the OS keychain' : put.backend === 'helper' ? `docker-credential-${put.helper}` : ctx.store.file}`;

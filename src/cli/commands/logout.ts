@@ -1,7 +1,7 @@
 /** `mirrorauth logout [SERVER] [--registry-namespace NS]`: remove stored credentials, same addressing as login. */
 import { eraseDockerLogin } from '../../credentials/docker-store.js';
 import { removeEntry } from '../../credentials/entries.js';
-import { canonicalNamespace, formatNamespacedKey, parseEndpoint } from '../../credentials/keys.js';
+import { canonicalNamespace, formatNamespacedKey, namespacedKey, parseEndpoint } from '../../credentials/keys.js';
 import { isSameRegistry, openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import type { System } from '../../system/system.js';
@@ -18,7 +18,7 @@ export async function logoutCommand(sys: System, server: string | undefined, o: 
   if (namespace !== null && isSameRegistry(endpoint.host, namespace)) namespace = null;
   const ctx = await openCredentials(sys, o.config);
   if (namespace !== null) {
-    const key = formatNamespacedKey({ host: endpoint.host, path: endpoint.path, namespace });
+    const key = formatNamespacedKey(namespacedKey(endpoint.host, endpoint.path, namespace));
     if (!(await removeEntry(ctx, key))) {
       throw new MirrorauthError('NOT_FOUND', `not logged in to ${key}`, { hint: 'run `mirrorauth list` to see the stored keys' });
     }

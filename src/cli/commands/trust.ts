@@ -3,7 +3,7 @@
  * mirror to receive the upstream registry's own Docker credentials (step 5 of
  * the lookup). Off by default: upstream credentials never go to a mirror otherwise.
  */
-import { formatNamespacedKey, parseNamespacedKey } from '../../credentials/keys.js';
+import { formatNamespacedKey, parseNamespacedKey, withNamespace } from '../../credentials/keys.js';
 import { updateStore } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
@@ -13,7 +13,7 @@ export async function trustCommand(sys: System, address: string, o: { remove?: b
   const parsed = parseNamespacedKey(address);
   if (parsed.namespace === '*') {
     throw new MirrorauthError('USAGE', `refusing to trust ${address}: ns=* would hand any registry's credentials to whatever ?ns= a requester names`, {
-      hint: `trust the mirror for each registry it serves: mirrorauth trust '${formatNamespacedKey({ ...parsed, namespace: 'docker.io' })}'`,
+      hint: `trust the mirror for each registry it serves: mirrorauth trust '${formatNamespacedKey(withNamespace(parsed, 'docker.io'))}'`,
     });
   }
   const key = formatNamespacedKey(parsed);
