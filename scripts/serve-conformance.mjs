@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { credentialEverywhere } from './lib/credential-everywhere.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({ options: { corpus: { type: 'string' }, oracle: { type: 'string' }, containerd: { type: 'string', default: '1.6.20' }, keep: { type: 'string' } } });
@@ -38,28 +39,6 @@ const oracle = (roots, ref, op) => {
   }
 };
 
-async function credentialEverywhere(roots) {
-  const hosts = new Set();
-  for (const root of roots) {
-    let names = [];
-    try {
-      names = (await sys.fs.readdir(root)).filter((e) => !e.isFile).map((e) => e.name);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const loaded = await loadHostDir(sys, `${root}/${n}`, version).catch(() => null);
-      for (const e of loaded?.entries ?? []) if (e.host !== '' && /^[A-Za-z0-9.:[\]-]+$/.test(e.host)) hosts.add(`${e.host.toLowerCase()}${e.overridePath ? e.path : e.path.replace(/\/v2$/, '')}`);
-    }
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-conf-cfg-'));
-  fs.mkdirSync(`${dir}/mirrorauth`);
-  const auths = {};
-  for (const h of hosts) auths[`${h}?ns=*`] = { backend: 'file', auth: Buffer.from('u:p').toString('base64') };
-  fs.writeFileSync(`${dir}/mirrorauth/namespaced-auths.json`, JSON.stringify({ version: 1, auths }));
-  return dir;
-}
-
 const hostView = (h) => ({ url: `${h.scheme}://${h.host}${h.path}`, capabilities: h.capabilities, header: h.header ?? {}, tls: h.tls });
 
 let agree = 0;
@@ -72,7 +51,7 @@ for (const name of fs.readdirSync(opt.corpus).sort()) {
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'fuzz-meta.json'), 'utf8'));
   const roots = meta.roots.map((r) => path.join(dir, r));
   const op = meta.op === 'blob' ? 'blob' : meta.op;
-  const cfg = await credentialEverywhere(roots);
+  const cfg = await credentialEverywhere({ sys, loadHostDir, version, roots });
   const ctx = await openCredentials({ ...sys, env: {} }, cfg);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-conf-out-'));
   let why = null;

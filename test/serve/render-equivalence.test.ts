@@ -7,9 +7,9 @@
  * for containerd 1.6.20 and 2.3.4. Host for host: the same order, the same
  * capabilities, and each proxy entry stands exactly where its mirror was.
  */
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openCredentials } from '../../src/credentials/resolve.js';
 import { loadHostDir } from '../../src/hosts/load.js';
 import { resolveHosts } from '../../src/hosts/resolve.js';
@@ -17,6 +17,7 @@ import type { Operation } from '../../src/hosts/types.js';
 import { parseContainerdVersion } from '../../src/hosts/version.js';
 import { planServeTree, writeServeTree } from '../../src/serve/render-tree.js';
 import { nodeSystem } from '../../src/system/node.js';
+import { credentialEverywhere } from '../../scripts/lib/credential-everywhere.mjs';
 import { tempDir } from '../helpers/bin.js';
 import { loadOracleCases, type OracleCase } from '../helpers/oracle.js';
 
@@ -25,6 +26,10 @@ const base = path.join(repo, 'testdata/oracle');
 const cases = [...loadOracleCases(path.join(base, 'cases'), base), ...loadOracleCases(path.join(base, 'holdout'), base)].filter((c) => !c.nondeterministic && c.roots.length > 0);
 const sys = nodeSystem();
 const PROXY = 'http://127.0.0.1:5599';
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 /** A linked directory names the same TLS files through the link. */
 const real = (p: string): string => {
@@ -37,36 +42,15 @@ const real = (p: string): string => {
 
 const operation = (c: OracleCase): Operation => (c.op === 'blob' ? 'fetch-blob' : c.op);
 
-/** A Docker config dir whose store holds an ns=* credential for every host any hosts.toml names. */
-async function credentialEverywhere(c: OracleCase, version: ReturnType<typeof parseContainerdVersion>): Promise<string> {
-  const hosts = new Set<string>();
-  for (const root of c.roots) {
-    let names: string[] = [];
-    try {
-      names = (await sys.fs.readdir(root)).filter((e) => !e.isFile).map((e) => e.name);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const loaded = await loadHostDir(sys, `${root}/${n}`, version).catch(() => null);
-      for (const e of loaded?.entries ?? []) if (e.host !== '' && /^[A-Za-z0-9.:[\]-]+$/.test(e.host)) hosts.add(`${e.host.toLowerCase()}${e.overridePath ? e.path : e.path.replace(/\/v2$/, '')}`);
-    }
-  }
-  const dir = tempDir();
-  mkdirSync(`${dir}/mirrorauth`, { recursive: true });
-  const auths: Record<string, unknown> = {};
-  for (const h of hosts) auths[`${h}?ns=*`] = { backend: 'file', auth: Buffer.from('u:p').toString('base64') };
-  writeFileSync(`${dir}/mirrorauth/namespaced-auths.json`, JSON.stringify({ version: 1, auths }));
-  return dir;
-}
-
 describe('a rendered tree resolves like the original (oracle case trees)', () => {
   it('has cases', () => expect(cases.length).toBeGreaterThan(40));
 
   for (const versionText of ['1.6.20', '2.3.4']) {
     const version = parseContainerdVersion(versionText);
     it.each(cases.map((c) => [c.name, c] as const))(`containerd ${versionText}: %s`, async (_n, c) => {
-      const ctx = await openCredentials({ ...sys, env: {} }, await credentialEverywhere(c, version));
+      const cfg = await credentialEverywhere({ sys, loadHostDir, version, roots: c.roots });
+      made.push(cfg);
+      const ctx = await openCredentials({ ...sys, env: {} }, cfg);
       const plan = await planServeTree(sys, ctx, { roots: c.roots, version, proxyUrl: PROXY, secret: 'S' });
       const out = `${tempDir()}/certs.d`;
       await writeServeTree(sys, out, plan);

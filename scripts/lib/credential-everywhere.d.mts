@@ -1,0 +1,1 @@
+export function credentialEverywhere(o: { sys: unknown; loadHostDir: unknown; version: unknown; roots: string[] }): Promise<string>;
