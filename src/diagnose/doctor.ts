@@ -6,6 +6,7 @@
  */
 import type { CredentialContext } from '../credentials/resolve.js';
 import { hasCredential, isSameRegistry } from '../credentials/resolve.js';
+import { dockerRoute } from '../credentials/sources.js';
 import { openKeychain } from '../credentials/keychain.js';
 import { canonicalHost, endpointPath, formatNamespacedKey, namespacedKey, parseNamespacedKey, parseNerdctlKey, pathCovers } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
@@ -252,7 +253,7 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
   const configText = ctx.docker.exists ? await sys.fs.readText(ctx.docker.file).catch(() => null) : null;
   for (const [key, entry] of ctx.docker.auths) {
     if (parseNerdctlKey(key)) continue;
-    if (entry.credential.password !== '' && ctx.docker.credHelpers.get(key) === undefined && ctx.docker.credsStore === null) {
+    if (entry.credential.password !== '' && dockerRoute(ctx.docker, key).kind === 'auths') {
       diagnostics.push(
         diagnostic('CRED_PLAINTEXT_PASSWORD', {
           message: `the password for ${key} is stored in plain text in Docker's config`,

@@ -3,6 +3,7 @@ import { helperClient, OWN_HELPER_NAME } from '../../credentials/helper-client.j
 import { formatNamespacedKey, parseNamespacedKey, parseNerdctlKey } from '../../credentials/keys.js';
 import { isNamespacedKey } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
+import { dockerRoute } from '../../credentials/sources.js';
 import { EXIT } from '../../errors.js';
 import type { System } from '../../system/system.js';
 import { styleFor, table } from '../style.js';
@@ -33,8 +34,8 @@ export async function listCommand(sys: System, o: ListOptions): Promise<number> 
   const docker: Array<{ key: string; username: string | null; store: string; helper: string | null }> = [];
   for (const [key, entry] of ctx.docker.auths) {
     if (parseNerdctlKey(key)) continue;
-    const helper = ctx.docker.credHelpers.get(key) ?? store;
-    if (helper !== null) docker.push({ key, username: helperUsers[key] ?? null, store: ctx.docker.credHelpers.has(key) ? 'credHelpers' : 'credsStore', helper });
+    const route = dockerRoute(ctx.docker, key);
+    if (route.kind !== 'auths') docker.push({ key, username: helperUsers[key] ?? null, store: route.via, helper: route.kind === 'helper' ? route.helper : OWN_HELPER_NAME });
     else docker.push({ key, username: entry.credential.username || (entry.credential.identityToken ? '<token>' : null), store: 'auths', helper: null });
   }
   for (const [key, user] of Object.entries(helperUsers)) {
