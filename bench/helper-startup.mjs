@@ -29,7 +29,8 @@ for (const m of readFileSync(envFile, 'utf8').matchAll(/([A-Z_]+)=(\S+)/g)) H[m[
 const cfg = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-config-'));
 const cache = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-cache-'));
 try {
-  const base = { ...process.env, ...H, DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, NO_COLOR: '1' };
+  // the harness registry is plain http: marked insecure, as a user would, so Bazel may use its token realm
+  const base = { ...process.env, ...H, DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, NO_COLOR: '1', MIRRORAUTH_BAZEL_INSECURE_HOSTS: H.HARNESS_UPSTREAM };
   const host = H.HARNESS_BASIC;
   // the same secret in both helpers' keyring entries
   execFileSync('docker-credential-secretservice', ['store'], { input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: 'alice-pw' }), env: base });

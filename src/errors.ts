@@ -111,7 +111,7 @@ export function errnoCode(e: unknown): string | undefined {
 }
 
 /** Errno codes of a write that failed for an ordinary reason (permissions, space, a file in the way). */
-const WRITE_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ELOCKED', 'EMFILE', 'ENFILE']);
+const WRITE_ERRNOS = new Set(['ENXIO', 'ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ELOCKED', 'EMFILE', 'ENFILE']);
 
 /**
  * asWriteError turns an ordinary write failure into an IO error naming the
@@ -128,6 +128,8 @@ export function asWriteError(e: unknown, file: string): unknown {
         ? 'the file system is read-only'
         : code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST'
           ? 'something else is in the way'
+          : code === 'ENOENT'
+            ? 'its directory does not exist or cannot hold files'
           : code === 'ELOCKED'
             ? 'another mirrorauth holds its lock for too long'
             : 'permission denied';

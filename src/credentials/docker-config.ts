@@ -26,9 +26,16 @@ export interface DockerConfig {
   credHelpers: Map<string, string>;
 }
 
-/** dockerConfigDir: `--config` > $DOCKER_CONFIG > ~/.docker. */
+/**
+ * dockerConfigDir: `--config` > $MIRRORAUTH_DOCKER_CONFIG > $DOCKER_CONFIG > ~/.docker.
+ * MIRRORAUTH_DOCKER_CONFIG is set by `mirrorauth exec` for its command, whose
+ * DOCKER_CONFIG is a private copy: mirrorauth run inside (the helper with
+ * --helper) still reads the user's own store.
+ */
 export function dockerConfigDir(sys: System, flag?: string): string {
   if (flag !== undefined && flag !== '') return flag;
+  const own = sys.env.MIRRORAUTH_DOCKER_CONFIG;
+  if (own !== undefined && own !== '') return own;
   const env = sys.env.DOCKER_CONFIG;
   if (env !== undefined && env !== '') return env;
   return `${sys.homedir()}/.docker`;

@@ -10,6 +10,7 @@
 import { canonicalHost, parseEndpoint } from '../credentials/keys.js';
 import { hasCredential, openCredentials, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
+import { isLocalhost } from '../hosts/go-semantics.js';
 import { authorizationFor } from '../registry/authorize.js';
 import { TokenCache } from '../registry/token-cache.js';
 import type { System } from '../system/system.js';
@@ -36,8 +37,20 @@ interface RegistryUri {
   namespace: string | null;
 }
 
-/** parseRegistryUri reads scheme://host[/prefix]/v2/<repository>/(manifests|blobs|tags|referrers)/… [?ns=NS]. */
+/** The hosts (HOST[:PORT], comma-separated) the user accepts over plain http, realms included. */
+export const BAZEL_INSECURE_ENV = 'MIRRORAUTH_BAZEL_INSECURE_HOSTS';
+
+/**
+ * parseRegistryUri reads scheme://host[/prefix]/v2/<repository>/(manifests|blobs|tags|referrers)/… [?ns=NS].
+ * The authority must already be canonical: Bazel's JVM connects to the literal
+ * host, while a WHATWG parser would normalise `127.0.0.010`, `0x7f.1`,
+ * `2130706433`, upper case, tabs or backslashes into another host, and the
+ * credentials would be chosen for a host Bazel does not talk to.
+ */
 export function parseRegistryUri(uri: string): RegistryUri | null {
+  if (/[\t\n\r\\]/.test(uri)) return null;
+  const raw = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(uri);
+  if (!raw) return null;
   let u: URL;
   try {
     u = new URL(uri);
@@ -45,14 +58,17 @@ export function parseRegistryUri(uri: string): RegistryUri | null {
     return null;
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+  if (raw[1] !== u.host || u.username !== '' || u.password !== '') return null;
   const ns = u.searchParams.getAll('ns');
   if (ns.length > 1) return null;
   const m = /^(.*?)\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)(?:\/|$)/.exec(u.pathname);
   if (!m) return null;
   const e = parseEndpoint(`${u.host}${m[1] ?? ''}${ns.length === 1 ? `?ns=${encodeURIComponent(ns[0] as string)}` : ''}`);
+  // a URL drops the scheme's default port; the credential is chosen for the port really used (http://h is h:80)
+  const host = u.protocol === 'http:' && u.port === '' ? `${u.host}:80` : u.host;
   return {
     apiBase: `${u.protocol}//${u.host}${m[1] ?? ''}/v2`,
-    host: u.host,
+    host,
     endpointPath: e.path,
     repository: decodeURIComponent(m[2] as string),
     namespace: e.namespace,
@@ -82,13 +98,19 @@ export async function handleBazel(sys: System, input: string): Promise<BazelRepl
   if (typeof uri !== 'string' || uri === '') return { stdout: '', stderr: 'mirrorauth bazel: the request has no "uri" string\n', code: 2 };
   const target = parseRegistryUri(uri);
   if (target === null) return none();
+  // plain http: credentials only for loopback or a host the user marked insecure; a password or
+  // token goes to a realm learnt over plain http only for a marked host (an on-path attacker writes the challenge)
+  const insecure = (sys.env[BAZEL_INSECURE_ENV] ?? '').split(',').map((x) => canonicalHost(x.trim())).filter(Boolean);
+  const plain = target.apiBase.startsWith('http:');
+  const marked = insecure.includes(canonicalHost(target.host)) || insecure.includes(canonicalHost(target.host.replace(/:80$/, '')));
+  if (plain && !marked && !isLocalhost(target.host.replace(/:80$/, ''))) return none();
   try {
     const ctx = await openCredentials(sys);
     if (!knownHost(ctx, sys, target)) return none();
     const lookup = await resolveCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
     if (lookup.source.kind === 'anonymous') return none();
     const cache = await TokenCache.open(sys);
-    const auth = await authorizationFor(sys, cache, { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'] }, lookup.credential);
+    const auth = await authorizationFor(sys, cache, { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'], plainHttpRealms: marked }, lookup.credential);
     await cache.save().catch(() => undefined);
     if (auth.header === null) return none();
     const reply: { headers: Record<string, string[]>; expires?: string } = { headers: { Authorization: [auth.header] } };

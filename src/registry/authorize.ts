@@ -9,7 +9,8 @@ import type { System } from '../system/system.js';
 import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
 import { request, type TlsSettings } from './http.js';
 import { fetchToken } from './token.js';
-import { credentialIdentity, tokenKey, type TokenCache } from './token-cache.js';
+import { credentialIdentity, tokenKey, type CachedChallenge, type TokenCache } from './token-cache.js';
+import { MirrorauthError } from '../errors.js';
 
 export interface AuthTarget {
   /** scheme://host + API path (…/v2). */
@@ -18,6 +19,11 @@ export interface AuthTarget {
   repository: string;
   actions: string[];
   tls?: TlsSettings | null;
+  /**
+   * May a secret go to a token realm learnt over plain http? Only for a host the
+   * user marked insecure: otherwise an on-path attacker names the realm.
+   */
+  plainHttpRealms?: boolean;
 }
 
 export interface Authorization {
@@ -33,21 +39,28 @@ export const TOKEN_MARGIN_MS = 60_000;
 
 export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTarget, credential: Credential): Promise<Authorization> {
   const base = pingUrl(t.apiBase, t.namespace);
+  const plain = base.startsWith('http:');
   let network = false;
-  let challenge = cache.challenge(base);
+  let challenge: Omit<CachedChallenge, 'until'> | null = plain ? null : cache.challenge(base);
   if (challenge === null) {
     network = true;
     const res = await request(sys, base, { tls: t.tls ?? null });
     if (res.status >= 200 && res.status < 300) {
-      cache.setChallenge(base, { scheme: 'none', realm: null, service: null });
+      challenge = { scheme: 'none', realm: null, service: null };
     } else {
       const header = res.headers.get('www-authenticate');
       const c = preferredChallenge(parseWwwAuthenticate(header ? [header] : []));
-      cache.setChallenge(base, c === null ? { scheme: 'none', realm: null, service: null } : { scheme: c.scheme === 'bearer' ? 'bearer' : 'basic', realm: c.params.realm ?? null, service: c.params.service ?? null });
+      challenge = c === null ? { scheme: 'none', realm: null, service: null } : { scheme: c.scheme === 'bearer' ? 'bearer' : 'basic', realm: c.params.realm ?? null, service: c.params.service ?? null };
     }
-    challenge = cache.challenge(base);
+    // a challenge read over plain http could be anyone's: it is used once, never cached
+    if (!plain) cache.setChallenge(base, challenge);
   }
-  if (challenge === null || challenge.scheme === 'none') return { header: null, expiresAt: null, network };
+  if (challenge.scheme === 'none') return { header: null, expiresAt: null, network };
+  if (plain && challenge.scheme === 'bearer' && !t.plainHttpRealms) {
+    throw new MirrorauthError('REALM_REJECTED', `${new URL(base).host} asked over plain http for a token from ${challenge.realm ?? 'a realm'}; no credentials are sent to a realm learnt over plain http`, {
+      hint: `if you trust this registry over plain http, list it in ${'MIRRORAUTH_BAZEL_INSECURE_HOSTS'} (HOST:PORT)`,
+    });
+  }
   if (challenge.scheme === 'basic') {
     if (credential.password === '') return { header: null, expiresAt: null, network };
     return { header: basicAuthorization(credential), expiresAt: null, network };

@@ -17,6 +17,12 @@ export interface TlsSettings {
 
 export const MAX_BODY_BYTES = 128 * 1024;
 
+/** httpTimeoutMs: how long a small registry request may take (MIRRORAUTH_HTTP_TIMEOUT_MS, default 30 s). */
+export function httpTimeoutMs(sys: System): number {
+  const v = Number(sys.env.MIRRORAUTH_HTTP_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 30_000;
+}
+
 export interface HttpResponse {
   status: number;
   headers: Headers;
@@ -52,7 +58,7 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
     method: opts.method ?? 'GET',
     headers: opts.headers ?? {},
     redirect: 'manual',
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+    signal: AbortSignal.timeout(opts.timeoutMs ?? httpTimeoutMs(sys)),
     ...(opts.body !== undefined ? { body: opts.body } : {}),
     ...(dispatcher ? { dispatcher } : {}),
   } as unknown as RequestInit;
@@ -73,15 +79,22 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
   let received = 0;
   const chunks: Uint8Array[] = [];
   if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      received += value.byteLength;
-      if (received > MAX_BODY_BYTES) {
-        await reader.cancel();
-        break;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += value.byteLength;
+        if (received > MAX_BODY_BYTES) {
+          await reader.cancel();
+          break;
+        }
+        chunks.push(value);
       }
-      chunks.push(value);
+    } catch (e) {
+      throw new MirrorauthError('REGISTRY_ERROR', `${new URL(url).origin} sent its answer but did not finish it: timed out (${(e as Error).name})`, {
+        hint: 'the server or the network is too slow, or the server is broken; nothing was stored',
+        cause: e,
+      });
     }
   }
   return { status: res.status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };

@@ -21,16 +21,49 @@ export interface TokenResult {
   refreshToken: string | null;
 }
 
-function isPrivateOrLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
+/** ipv4Private: loopback, private, link-local or unspecified. */
+function ipv4Private(a: number, b: number): boolean {
+  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || a === 0;
+}
+
+/** ipv6Words expands an IPv6 literal (with :: and an embedded dotted quad) to its eight 16-bit words. */
+function ipv6Words(text: string): number[] | null {
+  let s = text.toLowerCase().replace(/%.*$/, '');
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    s = `${s.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? (halves[0] as string).split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? (halves[1] as string).split(':') : [];
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
+  const words = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...tail].map((w) => parseInt(w, 16));
+  return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : null;
+}
+
+/**
+ * isPrivateOrLoopback: an address (or a name that always means this machine)
+ * inside the machine or the private network. IPv4-mapped (::ffff:a.b.c.d, also
+ * in hex) and IPv4-compatible (::a.b.c.d) addresses are judged by their IPv4
+ * part, and `localhost` and `*.localhost` are loopback by definition (RFC 6761).
+ */
+export function isPrivateOrLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost') || h === 'localhost.') return true;
   const kind = isIP(h);
   if (kind === 4) {
     const [a = 0, b = 0] = h.split('.').map(Number);
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || a === 0;
+    return ipv4Private(a, b);
   }
   if (kind === 6) {
-    const l = h.toLowerCase();
-    return l === '::1' || l.startsWith('fc') || l.startsWith('fd') || l.startsWith('fe80') || l === '::';
+    const w = ipv6Words(h);
+    if (w === null) return true;
+    const zero5 = w.slice(0, 5).every((x) => x === 0);
+    if (zero5 && (w[5] === 0xffff || (w[5] === 0 && ((w[6] ?? 0) !== 0 || (w[7] ?? 0) > 1)))) return ipv4Private((w[6] ?? 0) >> 8, (w[6] ?? 0) & 0xff);
+    if (w.every((x, i) => (i < 7 ? x === 0 : x <= 1))) return true; // :: and ::1
+    return ((w[0] ?? 0) & 0xfe00) === 0xfc00 || ((w[0] ?? 0) & 0xffc0) === 0xfe80;
   }
   return false;
 }
@@ -53,7 +86,7 @@ export function validateRealm(realm: string, registry: URL): URL {
   if (registry.protocol === 'https:' && u.protocol === 'http:') {
     throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} would downgrade ${registry.origin} from https to http`, { hint: 'no credentials were sent; fix the realm in the registry configuration' });
   }
-  if (u.hostname !== registry.hostname && isPrivateOrLoopback(u.hostname)) {
+  if (u.hostname !== registry.hostname && (isPrivateOrLoopback(u.hostname) || u.username !== '' || u.password !== '')) {
     throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} is a private or loopback address other than the registry ${registry.hostname}`, {
       hint: 'no credentials were sent; a realm pointing at an internal address is refused unless it is the registry itself',
     });
@@ -92,8 +125,30 @@ export interface TokenRequest {
 }
 
 /** fetchToken performs the exchange and returns the token with its lifetime. */
+/**
+ * checkRealmAddresses resolves a realm's host name and refuses it when any
+ * address it resolves to is private or loopback (a public name can point at an
+ * internal service), unless it is the registry's own host.
+ */
+export async function checkRealmAddresses(sys: System, realm: URL, registry: URL): Promise<void> {
+  if (realm.hostname === registry.hostname || isIP(realm.hostname.replace(/^\[|\]$/g, '')) !== 0) return;
+  let addresses: string[];
+  try {
+    addresses = await sys.lookup(realm.hostname);
+  } catch {
+    return; // unresolvable: the request itself fails, with nothing sent
+  }
+  const inside = addresses.find((a) => isPrivateOrLoopback(a));
+  if (inside !== undefined) {
+    throw new MirrorauthError('REALM_REJECTED', `token realm ${realm.origin} resolves to ${inside}, a private or loopback address other than the registry ${registry.hostname}`, {
+      hint: 'no credentials were sent; a realm that reaches an internal address is refused unless it is the registry itself',
+    });
+  }
+}
+
 export async function fetchToken(sys: System, r: TokenRequest): Promise<TokenResult> {
   const realm = validateRealm(r.realm, r.registry);
+  await checkRealmAddresses(sys, realm, r.registry);
   const c = r.credential;
   const hasSecret = c.password !== '' || c.identityToken !== '';
   const finish = (body: string): TokenResult => {

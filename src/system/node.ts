@@ -6,6 +6,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ChildHandle, DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
@@ -107,9 +108,15 @@ function spawnInherited(command: string, args: readonly string[], options: { env
 }
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * Every signal whose default action ends a process and that a Node process can
+ * catch. SIGKILL and SIGSTOP cannot be caught by anyone; SIGBUS, SIGFPE, SIGSEGV
+ * and SIGILL are Node's own (a fault in mirrorauth itself); SIGPIPE is ignored by Node.
+ */
+const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGALRM', 'SIGUSR1', 'SIGUSR2', 'SIGTRAP', 'SIGABRT', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGSYS', 'SIGIO', ...(process.platform === 'linux' ? (['SIGPWR', 'SIGSTKFLT'] as NodeJS.Signals[]) : [])];
 
-function onSignals(handler: (signal: string) => void): () => void {
-  const listeners = FORWARDED_SIGNALS.map((sig) => {
+function onSignals(handler: (signal: string) => void, which: 'shutdown' | 'all' = 'shutdown'): () => void {
+  const listeners = (which === 'all' ? TERMINATING_SIGNALS : FORWARDED_SIGNALS).map((sig) => {
     const l = () => handler(sig);
     process.on(sig, l);
     return [sig, l] as const;
@@ -181,6 +188,8 @@ export function nodeSystem(): System {
     spawn,
     spawnInherited,
     onSignals,
+    lookup: async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address),
+    signalNumber: (name) => (os.constants.signals as Record<string, number | undefined>)[name],
     tmpdir: () => os.tmpdir(),
     lock: async (path) => {
       const { default: lockfile } = await import('proper-lockfile');

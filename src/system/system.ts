@@ -96,8 +96,16 @@ export interface System {
   spawn(command: string, args: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
   /** Starts a child with the terminal inherited (for `mirrorauth exec`). */
   spawnInherited(command: string, args: readonly string[], options: { env: Record<string, string | undefined> }): ChildHandle;
-  /** Calls `handler` on SIGINT, SIGTERM and SIGHUP instead of dying; returns the unsubscribe function. */
-  onSignals(handler: (signal: string) => void): () => void;
+  /**
+   * Calls `handler` on SIGINT, SIGTERM and SIGHUP (or, with `all`, on every
+   * terminating signal a process can catch) instead of dying; returns the
+   * unsubscribe function.
+   */
+  onSignals(handler: (signal: string) => void, which?: 'shutdown' | 'all'): () => void;
+  /** The addresses a host name resolves to (A and AAAA). */
+  lookup(host: string): Promise<string[]>;
+  /** The number of a signal (SIGTERM -> 15), for 128+N exit codes. */
+  signalNumber(name: string): number | undefined;
   /** The system's temporary directory. */
   tmpdir(): string;
   /**

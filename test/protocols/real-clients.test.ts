@@ -86,7 +86,8 @@ describe.skipIf(!h.available)('the Bazel protocol against the Bearer registry', 
     const cfg = tempDir();
     const cache = tempDir();
     expect((await runBin(['login', E.HARNESS_UPSTREAM, '-u', 'alice', '--password-stdin', '--config', cfg], { input: 'alice-pw', env: E })).code).toBe(0);
-    const env = { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache };
+    // the harness registry speaks plain http: the user marks it insecure, or no secret goes to its realm
+    const env = { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, MIRRORAUTH_BAZEL_INSECURE_HOSTS: E.HARNESS_UPSTREAM };
     const uri = JSON.stringify({ uri: `http://${E.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1` });
 
     const before = exchanges();

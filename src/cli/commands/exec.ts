@@ -7,13 +7,28 @@
  * code passes through (128+N when a signal ended it) and signals are forwarded.
  */
 import { randomBytes } from 'node:crypto';
+import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { writeFileAtomic } from '../../system/atomic-write.js';
 import type { System } from '../../system/system.js';
 import { styleFor } from '../style.js';
 import { collectFor, renderSets, type RenderOptions } from './render.js';
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+/** The Docker config fields that hold credentials; every other field is the user's and is carried over. */
+const CREDENTIAL_FIELDS = ['auths', 'credsStore', 'credHelpers'];
+
+/**
+ * privateDockerConfig is the user's config.json without its credentials, plus
+ * the rendered ones: contexts, proxies, plugins and every other setting keep
+ * working inside the command. The user's plugin directory is added by reference.
+ */
+export function privateDockerConfig(userRaw: Record<string, unknown>, rendered: string, userDir: string): string {
+  const mine = JSON.parse(rendered) as Record<string, unknown>;
+  const kept = Object.fromEntries(Object.entries(userRaw).filter(([k]) => !CREDENTIAL_FIELDS.includes(k)));
+  const extra = Array.isArray(kept.cliPluginsExtraDirs) ? (kept.cliPluginsExtraDirs as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const plugins = `${userDir}/cli-plugins`;
+  return `${JSON.stringify({ ...kept, ...mine, cliPluginsExtraDirs: extra.includes(plugins) ? extra : [...extra, plugins] }, null, '\t')}\n`;
+}
 
 /** memoryBackedDir picks a tmpfs directory for secrets: $XDG_RUNTIME_DIR or /dev/shm, when they are tmpfs. */
 export async function memoryBackedDir(sys: System): Promise<string | null> {
@@ -46,7 +61,8 @@ export async function execCommand(sys: System, command: string[], o: RenderOptio
   const warn = (s: string) => sys.stderr.write(`${err.c.yellow(`mirrorauth exec: warning: ${s}`)}\n`);
   if (command.length === 0) throw new MirrorauthError('USAGE', 'no command to run', { hint: 'mirrorauth exec --registry ghcr.io -- helm push chart.tgz oci://ghcr.io/org' });
   const sets = await collectFor(sys, o, warn);
-  const docker = renderSets('docker', sets, o.helper === true, warn);
+  const user = await openCredentials(sys, o.config);
+  const docker = privateDockerConfig(user.docker.raw, renderSets('docker', sets, o.helper === true, warn), user.dockerDir);
   const containers = renderSets('containers', sets, o.helper === true, () => undefined);
 
   const base = (await memoryBackedDir(sys)) ?? (warn(`no memory-backed file system found; the private config goes to ${sys.tmpdir()} (it is removed when the command exits)`), sys.tmpdir());
@@ -64,17 +80,25 @@ export async function execCommand(sys: System, command: string[], o: RenderOptio
     await writeFileAtomic(sys, `${dir}/config.json`, docker, { mode: 0o600 });
     await writeFileAtomic(sys, `${dir}/auth.json`, containers, { mode: 0o600 });
     await writeFileAtomic(sys, `${dir}/helm-registry.json`, docker, { mode: 0o600 });
+    // the rest of the user's Docker directory (contexts, buildx state, plugins, tls …) by reference
+    for (const e of await sys.fs.readdir(user.dockerDir).catch(() => [])) {
+      if (e.name === 'config.json' || e.name === 'mirrorauth' || e.name.startsWith('.')) continue;
+      await sys.fs.symlink(`${user.dockerDir}/${e.name}`, `${dir}/${e.name}`).catch(() => undefined);
+    }
     const env = {
       ...sys.env,
       DOCKER_CONFIG: dir,
       REGISTRY_AUTH_FILE: `${dir}/auth.json`,
       HELM_REGISTRY_CONFIG: `${dir}/helm-registry.json`,
+      // with --helper the command's docker-credential-mirrorauth must read the user's store, not this copy
+      MIRRORAUTH_DOCKER_CONFIG: user.dockerDir,
     };
     const child = sys.spawnInherited(command[0] as string, command.slice(1), { env });
-    unsubscribe = sys.onSignals((signal) => child.kill(signal));
+    // every catchable terminating signal is passed on, and the directory removed after the command ends
+    unsubscribe = sys.onSignals((signal) => child.kill(signal), 'all');
     const r = await child.wait();
     if (r.error !== null) throw new MirrorauthError('USAGE', `cannot run ${command[0]}: ${r.error}`, { hint: 'check the command name and PATH' });
-    if (r.signal !== null) return 128 + (SIGNAL_NUMBERS[r.signal] ?? 1);
+    if (r.signal !== null) return 128 + (sys.signalNumber(r.signal) ?? 1);
     return r.code ?? EXIT.FAILURE;
   } finally {
     unsubscribe();

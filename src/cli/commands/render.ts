@@ -3,7 +3,7 @@
  * registry config for other tools, on stdout (or `-o FILE`, 0600, atomic).
  */
 import { openCredentials } from '../../credentials/resolve.js';
-import { EXIT, MirrorauthError } from '../../errors.js';
+import { asWriteError, EXIT, MirrorauthError } from '../../errors.js';
 import { collectCredentials, type RegistrySet } from '../../render/collect.js';
 import { FORMATS, render, type Format } from '../../render/formats.js';
 import { dockerConfigDir } from '../../credentials/docker-config.js';
@@ -52,6 +52,54 @@ export function formatOf(value: string | undefined): Format {
   return f;
 }
 
+function dirOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? (i === 0 ? '/' : '.') : p.slice(0, i);
+}
+
+/**
+ * writeOutput writes a rendered config (secrets inside) to `-o TARGET`:
+ * - a regular file (or none yet) is replaced atomically, 0600;
+ * - something that exists and is not a regular file (a device, a pipe such as
+ *   /dev/stdout or a process substitution) is written in place, never replaced;
+ * - a symlink another user planted in a sticky, world-writable directory (/tmp)
+ *   is refused, as the kernel's protected_symlinks would (the link is resolved
+ *   here, in user space, so the kernel's guard never fires).
+ */
+export async function writeOutput(sys: System, target: string, text: string): Promise<'replaced' | 'in-place'> {
+  // this process's own streams: a socket cannot be reopened through /proc (ENXIO), so write to the stream
+  if (['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'].includes(target)) {
+    sys.stdout.write(text);
+    return 'in-place';
+  }
+  if (['/dev/stderr', '/dev/fd/2', '/proc/self/fd/2'].includes(target)) {
+    sys.stderr.write(text);
+    return 'in-place';
+  }
+  try {
+    const link = await sys.fs.lstat(target).catch(() => null);
+    if (link?.isSymbolicLink) {
+      const dir = await sys.fs.stat(dirOf(target));
+      const sticky = (dir.mode & 0o1000) !== 0 && (dir.mode & 0o002) !== 0;
+      if (sticky && link.uid !== sys.uid && link.uid !== dir.uid) {
+        throw new MirrorauthError('USAGE', `refusing to follow ${target}: a symlink owned by another user (uid ${link.uid}) in a shared sticky directory`, {
+          hint: 'someone may have planted it to make you overwrite their target; write to a directory only you can write, or remove the link',
+        });
+      }
+    }
+    const st = await sys.fs.stat(target).catch(() => null);
+    if (st !== null && !st.isFile) {
+      if (st.isDirectory) throw new MirrorauthError('USAGE', `${target} is a directory`, { hint: 'give a file name, or -o - for standard output' });
+      await sys.fs.writeFile(target, text);
+      return 'in-place';
+    }
+    await writeFileAtomic(sys, target, text, { mode: 0o600 });
+    return 'replaced';
+  } catch (e) {
+    throw asWriteError(e, target);
+  }
+}
+
 /** viaServe renders client configuration that sends pulls through `mirrorauth serve` (docs/serve.md). */
 async function viaServe(sys: System, o: RenderOptions): Promise<string> {
   const dir = o.viaServe as string;
@@ -70,9 +118,9 @@ export async function renderCommand(sys: System, o: RenderOptions): Promise<numb
   if (o.viaServe !== undefined) text = await viaServe(sys, o);
   else if (o.format === 'registries-conf') throw new MirrorauthError('USAGE', '--format registries-conf needs --via-serve DIR', { hint: 'registries.conf mirrors come from a tree rendered by mirrorauth serve' });
   else text = renderSets(formatOf(o.format), await collectFor(sys, o, warn), o.helper === true, warn);
-  if (o.output !== undefined) {
-    await writeFileAtomic(sys, o.output, text, { mode: 0o600 });
-    sys.stderr.write(`${err.c.dim(`wrote ${o.output} (0600)`)}\n`);
+  if (o.output !== undefined && o.output !== '-') {
+    const how = await writeOutput(sys, o.output, text);
+    sys.stderr.write(`${err.c.dim(how === 'replaced' ? `wrote ${o.output} (0600)` : `wrote into ${o.output}`)}\n`);
   } else {
     sys.stdout.write(text);
   }
