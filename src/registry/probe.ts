@@ -44,7 +44,9 @@ export async function probeHost(sys: System, t: ProbeTarget, credential: Credent
       let header: string | null = null;
       if (credential !== null) {
         try {
-          const auth = await authorizationFor(sys, cache, { apiBase, namespace: t.namespace, repository: t.repository, actions: ['pull'], tls: t.tls }, credential);
+          // the host comes from the user's hosts.toml, which names its scheme: a plain-http endpoint there is
+          // the user's choice (containerd itself answers its realm), unlike a URI a build hands `bazel get`
+          const auth = await authorizationFor(sys, cache, { apiBase, namespace: t.namespace, repository: t.repository, actions: ['pull'], tls: t.tls, plainHttpRealms: true }, credential);
           header = auth.header;
           const c = cache.challenge(url);
           scheme = c?.scheme ?? null;
