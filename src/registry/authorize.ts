@@ -24,6 +24,8 @@ export interface AuthTarget {
    * user marked insecure: otherwise an on-path attacker names the realm.
    */
   plainHttpRealms?: boolean;
+  /** Told which authentication the endpoint asked for, before any token exchange (the probe reports it). */
+  onChallenge?: (scheme: 'none' | 'basic' | 'bearer') => void;
 }
 
 export interface Authorization {
@@ -55,6 +57,7 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
     // a challenge read over plain http could be anyone's: it is used once, never cached
     if (!plain) cache.setChallenge(base, challenge);
   }
+  t.onChallenge?.(challenge.scheme);
   if (challenge.scheme === 'none') return { header: null, expiresAt: null, network };
   if (plain && challenge.scheme === 'bearer' && !t.plainHttpRealms) {
     throw new MirrorauthError('REALM_REJECTED', `${new URL(base).host} asked over plain http for a token from ${challenge.realm ?? 'a realm'}; no credentials are sent to a realm learnt over plain http`, {

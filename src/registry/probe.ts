@@ -46,14 +46,10 @@ export async function probeHost(sys: System, t: ProbeTarget, credential: Credent
         try {
           // the host comes from the user's hosts.toml, which names its scheme: a plain-http endpoint there is
           // the user's choice (containerd itself answers its realm), unlike a URI a build hands `bazel get`
-          const auth = await authorizationFor(sys, cache, { apiBase, namespace: t.namespace, repository: t.repository, actions: ['pull'], tls: t.tls, plainHttpRealms: true }, credential);
+          const auth = await authorizationFor(sys, cache, { apiBase, namespace: t.namespace, repository: t.repository, actions: ['pull'], tls: t.tls, plainHttpRealms: true, onChallenge: (s) => (scheme = s) }, credential);
           header = auth.header;
-          const c = cache.challenge(url);
-          scheme = c?.scheme ?? null;
           if (scheme === 'bearer') tokenExchange = header ? 'ok' : 'failed';
         } catch (e) {
-          const c = cache.challenge(url);
-          scheme = c?.scheme ?? null;
           if (scheme === 'bearer') {
             tokenExchange = 'failed';
             last = { url, status: 401, scheme, tokenExchange, outcome: 'refused', latencyMs: 0, error: (e as Error).message };
