@@ -104,7 +104,12 @@ async function serveChecks(sys: System, ctx: CredentialContext, roots: string[],
   return origins;
 }
 
-export async function doctor(sys: System, ctx: CredentialContext | Error, o: DoctorOptions): Promise<DoctorReport> {
+/**
+ * scanRoots inspects every directory of every root the way containerd loads it
+ * (earlier roots first, `_default` shadowing later roots, the host_port_ form
+ * before host:port), with the findings about the directories themselves.
+ */
+async function scanRoots(sys: System, o: DoctorOptions): Promise<{ roots: DoctorReport['roots']; inspections: DirInspection[]; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = [];
   const roots: DoctorReport['roots'] = [];
   const inspections: DirInspection[] = [];
@@ -170,143 +175,217 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
       diagnostics.push(...i.diagnostics);
     }
   }
+  return { roots, inspections, diagnostics };
+}
 
+/** What every credential check may read: the configuration, once. */
+interface CheckInput {
+  sys: System;
+  ctx: CredentialContext;
+  o: DoctorOptions;
+  inspections: DirInspection[];
+  /** The raw texts, for line numbers. */
+  storeText: string | null;
+  configText: string | null;
+  /** Origins of serve proxies named by rendered roots: their entries are not mirrors to check. */
+  proxies: Set<string>;
+  /** For each namespace ("*" for `_default`), the mirror endpoints hosts.toml sends it to. */
+  used: Map<string, Array<{ host: string; path: string; file: string | null; line: number | null }>>;
+}
+
+/** A credential check: a name (for people and tests) and the findings it makes. */
+interface Check {
+  name: string;
+  run(i: CheckInput): Diagnostic[] | Promise<Diagnostic[]>;
+}
+
+/** usedEndpoints: which mirror endpoints each namespace is sent to, from the inspected directories. */
+function usedEndpoints(inspections: DirInspection[], proxies: Set<string>): CheckInput['used'] {
+  const used: CheckInput['used'] = new Map();
+  for (const i of inspections) {
+    const ns = i.dir.endsWith('/_default') ? '*' : i.registry;
+    for (const h of i.hosts) {
+      if (h.origin === 'default' || h.host === '' || h.scheme === '' || isSameRegistry(h.host, i.registry)) continue;
+      if (proxies.has(`${h.scheme}://${h.host}`)) continue; // the serve proxy: it adds the credentials itself
+      used.set(ns, [...(used.get(ns) ?? []), { host: canonicalHost(h.host), path: endpointPath(h.path), file: i.hostsFile, line: h.line }]);
+    }
+  }
+  return used;
+}
+
+/** The credential checks, in the order of docs/diagnostics.md. Each is small and independent. */
+const CHECKS: Check[] = [
+  {
+    name: 'mirrors without credentials',
+    run: ({ ctx, used }) =>
+      [...used].flatMap(([ns, endpoints]) =>
+        endpoints
+          .filter((e) => !hasCredential(ctx, { host: e.host, path: e.path }, ns === '*' ? null : ns))
+          .map((e) =>
+            diagnostic('CRED_MIRROR_NO_CREDENTIALS', {
+              message: `mirror ${e.host}${e.path} serving ${ns === '*' ? 'every registry without its own directory' : ns} has no credentials anywhere: containerd and mirrorauth send it none`,
+              file: e.file,
+              line: e.line,
+              fix: `if it needs them: mirrorauth login ${formatNamespacedKey(namespacedKey(e.host, e.path, ns))}`,
+            }),
+          ),
+      ),
+  },
+  {
+    name: 'store entries that cannot be used',
+    run: ({ ctx, storeText }) =>
+      ctx.store.skipped.map((bad) =>
+        diagnostic('CRED_STORE_ENTRY_SKIPPED', {
+          message: `the store entry ${JSON.stringify(bad.key)} is skipped: ${bad.why}`,
+          file: ctx.store.file,
+          line: lineOfKey(storeText, bad.key),
+          fix: `remove it by hand from ${ctx.store.file} and log in again with a valid address`,
+        }),
+      ),
+  },
+  {
+    name: 'namespaced secrets docker enumerates',
+    run: ({ ctx, storeText }) => {
+      const enumerable = [...ctx.store.entries.values()].filter((e) => isNamespacedKey(e.key) && e.backend === 'helper');
+      if (enumerable.length === 0) return [];
+      return [
+        diagnostic('CRED_HELPER_BACKEND_ENUMERATED', {
+          message: `${enumerable.length} namespaced secret(s) are kept in Docker's credsStore helper (${enumerable.map((e) => e.key).join(', ')}), which docker lists and hands to every classic-builder build it runs`,
+          file: ctx.store.file,
+          line: lineOfKey(storeText, (enumerable[0] as { key: string }).key),
+          fix: 'log in again where the keychain is reachable (--store keychain); the helper backend is the last resort before plaintext',
+        }),
+      ];
+    },
+  },
+  {
+    name: 'namespaced entries no hosts.toml uses',
+    run: ({ ctx, o, used, storeText }) =>
+      [...ctx.store.entries.values()]
+        .filter((entry) => isNamespacedKey(entry.key))
+        .flatMap((entry) => {
+          const k = parseNamespacedKey(entry.key);
+          const candidates = k.namespace === '*' ? [...used.values()].flat() : [...(used.get(k.namespace) ?? []), ...(used.get('*') ?? [])];
+          if (candidates.some((c) => c.host === k.host && pathCovers(k.path, c.path))) return [];
+          return [
+            diagnostic('CRED_UNUSED_ENTRY', {
+              message: `credentials for ${entry.key} are stored, but no hosts.toml under ${o.roots.join(', ') || '(no roots)'} sends ${k.namespace === '*' ? 'any registry' : k.namespace} to ${k.host}${k.path}`,
+              file: ctx.store.file,
+              line: lineOfKey(storeText, entry.key),
+              fix: `add the mirror to hosts.toml, or remove the entry: mirrorauth logout '${entry.key}'`,
+            }),
+          ];
+        }),
+  },
+  {
+    name: 'plaintext secrets',
+    run: ({ ctx, storeText, configText }) => [
+      ...[...ctx.store.entries.values()]
+        .filter((entry) => entry.backend === 'file')
+        .map((entry) =>
+          diagnostic('CRED_PLAINTEXT_PASSWORD', {
+            message: `the ${entry.kind === 'identitytoken' ? 'refresh token' : 'password'} for ${entry.key} is stored in plain text`,
+            file: ctx.store.file,
+            line: lineOfKey(storeText, entry.key),
+            fix: `log in again with a keychain or credsStore available: mirrorauth login '${entry.key}' --store keychain`,
+          }),
+        ),
+      ...[...ctx.docker.auths]
+        .filter(([key, entry]) => !parseNerdctlKey(key) && entry.credential.password !== '' && dockerRoute(ctx.docker, key).kind === 'auths')
+        .map(([key]) =>
+          diagnostic('CRED_PLAINTEXT_PASSWORD', {
+            message: `the password for ${key} is stored in plain text in Docker's config`,
+            file: ctx.docker.file,
+            line: lineOfKey(configText, key),
+            fix: 'configure a credsStore (pass, secretservice or mirrorauth) and log in again',
+          }),
+        ),
+    ],
+  },
+  {
+    name: 'helpers missing from PATH',
+    run: async ({ sys, ctx, configText }) => {
+      const helpers = new Map<string, string>();
+      if (ctx.docker.credsStore !== null) helpers.set(ctx.docker.credsStore, 'credsStore');
+      for (const [k, h] of ctx.docker.credHelpers) if (!helpers.has(h)) helpers.set(h, k);
+      const out: Diagnostic[] = [];
+      for (const [helper, where] of helpers) {
+        if (await onPath(sys, `docker-credential-${helper}`)) continue;
+        out.push(
+          diagnostic('CRED_HELPER_MISSING', {
+            message: `Docker's config names the helper "${helper}" (${where === 'credsStore' ? 'credsStore' : `credHelpers["${where}"]`}), but docker-credential-${helper} is not on PATH: every lookup through it fails`,
+            file: ctx.docker.file,
+            line: lineOfKey(configText, where === 'credsStore' ? 'credsStore' : where),
+            fix: `install docker-credential-${helper}, or remove it from ${ctx.docker.file}`,
+          }),
+        );
+      }
+      return out;
+    },
+  },
+  {
+    name: 'nerdctl keys',
+    run: ({ ctx, configText }) => {
+      const keys = [...ctx.docker.auths.keys()].filter((k) => parseNerdctlKey(k) !== null);
+      if (keys.length === 0) return [];
+      return [
+        diagnostic('CRED_NERDCTL_KEYS', {
+          message: `${keys.length} nerdctl namespaced key(s) in Docker's config are read by nothing at pull time: ${keys.join(', ')}`,
+          file: ctx.docker.file,
+          line: lineOfKey(configText, keys[0] as string),
+          fix: 'mirrorauth import nerdctl',
+        }),
+      ];
+    },
+  },
+  {
+    name: 'DOCKER_AUTH_CONFIG',
+    run: ({ ctx }) =>
+      ctx.authConfigEnv === null ? [] : [diagnostic('CRED_DOCKER_AUTH_CONFIG', { message: 'DOCKER_AUTH_CONFIG is set: its entries take precedence over config.json and every helper', fix: 'unset it to use the stored credentials' })],
+  },
+  {
+    name: 'the OS keychain',
+    run: async ({ sys, ctx }) => {
+      if (![...ctx.store.entries.values()].some((e) => e.backend === 'keychain')) return [];
+      const k = await openKeychain(sys);
+      if (k.ok) return [];
+      return [
+        diagnostic(k.code === 'KEYCHAIN_LOCKED' ? 'CRED_KEYCHAIN_LOCKED' : 'CRED_KEYCHAIN_UNAVAILABLE', {
+          message: `stored secrets are in the OS keychain, which ${k.code === 'KEYCHAIN_LOCKED' ? 'is locked' : 'cannot be reached'}: ${k.message}`,
+          file: ctx.store.file,
+          fix: k.code === 'KEYCHAIN_LOCKED' ? 'unlock the login keyring (e.g. log in to the desktop session, or gnome-keyring-daemon --unlock)' : 'run in a session with a D-Bus session bus and a Secret Service (gnome-keyring)',
+        }),
+      ];
+    },
+  },
+];
+
+/** doctor: the hosts roots, then every credential check of the table, sorted by file and line. */
+export async function doctor(sys: System, ctx: CredentialContext | Error, o: DoctorOptions): Promise<DoctorReport> {
+  const { roots, inspections, diagnostics } = await scanRoots(sys, o);
   if (ctx instanceof Error) {
     const file = (ctx as { file?: string }).file ?? null;
     const line = (ctx as { line?: number }).line ?? null;
     diagnostics.push(diagnostic('CRED_CONFIG_INVALID', { message: ctx.message, file, line, fix: 'fix the file by hand; nothing can be looked up until it parses' }));
     return { roots, directories: inspections.length, diagnostics };
   }
-
   const proxies = await serveChecks(sys, ctx, o.roots, diagnostics);
-
-  // mirrors with no credentials anywhere, and which endpoints hosts.toml uses
-  const used = new Map<string, Array<{ host: string; path: string }>>();
-  for (const i of inspections) {
-    const ns = i.dir.endsWith('/_default') ? '*' : i.registry;
-    for (const h of i.hosts) {
-      if (h.origin === 'default' || h.host === '' || h.scheme === '' || isSameRegistry(h.host, i.registry)) continue;
-      if (proxies.has(`${h.scheme}://${h.host}`)) continue; // the serve proxy: it adds the credentials itself
-      const path = endpointPath(h.path);
-      used.set(ns, [...(used.get(ns) ?? []), { host: canonicalHost(h.host), path }]);
-      if (!hasCredential(ctx, { host: h.host, path }, ns === '*' ? null : ns)) {
-        diagnostics.push(
-          diagnostic('CRED_MIRROR_NO_CREDENTIALS', {
-            message: `mirror ${h.host}${path} serving ${ns === '*' ? 'every registry without its own directory' : ns} has no credentials anywhere: containerd and mirrorauth send it none`,
-            file: i.hostsFile,
-            line: h.line,
-            fix: `if it needs them: mirrorauth login ${formatNamespacedKey(namespacedKey(h.host, path, ns))}`,
-          }),
-        );
-      }
-    }
-  }
-  const storeText = ctx.store.exists ? await sys.fs.readText(ctx.store.file).catch(() => null) : null;
-  for (const bad of ctx.store.skipped) {
-    diagnostics.push(
-      diagnostic('CRED_STORE_ENTRY_SKIPPED', {
-        message: `the store entry ${JSON.stringify(bad.key)} is skipped: ${bad.why}`,
-        file: ctx.store.file,
-        line: lineOfKey(storeText, bad.key),
-        fix: `remove it by hand from ${ctx.store.file} and log in again with a valid address`,
-      }),
-    );
-  }
-  const enumerable = [...ctx.store.entries.values()].filter((e) => isNamespacedKey(e.key) && e.backend === 'helper');
-  if (enumerable.length > 0) {
-    diagnostics.push(
-      diagnostic('CRED_HELPER_BACKEND_ENUMERATED', {
-        message: `${enumerable.length} namespaced secret(s) are kept in Docker's credsStore helper (${enumerable.map((e) => e.key).join(', ')}), which docker lists and hands to every classic-builder build it runs`,
-        file: ctx.store.file,
-        line: lineOfKey(storeText, (enumerable[0] as { key: string }).key),
-        fix: "log in again where the keychain is reachable (--store keychain); the helper backend is the last resort before plaintext",
-      }),
-    );
-  }
-  for (const entry of ctx.store.entries.values()) {
-    if (!isNamespacedKey(entry.key)) continue;
-    const k = parseNamespacedKey(entry.key);
-    const candidates = k.namespace === '*' ? [...used.values()].flat() : [...(used.get(k.namespace) ?? []), ...(used.get('*') ?? [])];
-    if (!candidates.some((c) => c.host === k.host && pathCovers(k.path, c.path))) {
-      diagnostics.push(
-        diagnostic('CRED_UNUSED_ENTRY', {
-          message: `credentials for ${entry.key} are stored, but no hosts.toml under ${o.roots.join(', ') || '(no roots)'} sends ${k.namespace === '*' ? 'any registry' : k.namespace} to ${k.host}${k.path}`,
-          file: ctx.store.file,
-          line: lineOfKey(storeText, entry.key),
-          fix: `add the mirror to hosts.toml, or remove the entry: mirrorauth logout '${entry.key}'`,
-        }),
-      );
-    }
-    if (entry.backend === 'file') {
-      diagnostics.push(
-        diagnostic('CRED_PLAINTEXT_PASSWORD', {
-          message: `the ${entry.kind === 'identitytoken' ? 'refresh token' : 'password'} for ${entry.key} is stored in plain text`,
-          file: ctx.store.file,
-          line: lineOfKey(storeText, entry.key),
-          fix: `log in again with a keychain or credsStore available: mirrorauth login '${entry.key}' --store keychain`,
-        }),
-      );
-    }
-  }
-
-  // Docker's side
-  const configText = ctx.docker.exists ? await sys.fs.readText(ctx.docker.file).catch(() => null) : null;
-  for (const [key, entry] of ctx.docker.auths) {
-    if (parseNerdctlKey(key)) continue;
-    if (entry.credential.password !== '' && dockerRoute(ctx.docker, key).kind === 'auths') {
-      diagnostics.push(
-        diagnostic('CRED_PLAINTEXT_PASSWORD', {
-          message: `the password for ${key} is stored in plain text in Docker's config`,
-          file: ctx.docker.file,
-          line: lineOfKey(configText, key),
-          fix: 'configure a credsStore (pass, secretservice or mirrorauth) and log in again',
-        }),
-      );
-    }
-  }
-  const helpers = new Map<string, string>();
-  if (ctx.docker.credsStore !== null) helpers.set(ctx.docker.credsStore, 'credsStore');
-  for (const [k, h] of ctx.docker.credHelpers) if (!helpers.has(h)) helpers.set(h, k);
-  for (const [helper, where] of helpers) {
-    if (!(await onPath(sys, `docker-credential-${helper}`))) {
-      diagnostics.push(
-        diagnostic('CRED_HELPER_MISSING', {
-          message: `Docker's config names the helper "${helper}" (${where === 'credsStore' ? 'credsStore' : `credHelpers["${where}"]`}), but docker-credential-${helper} is not on PATH: every lookup through it fails`,
-          file: ctx.docker.file,
-          line: lineOfKey(configText, where === 'credsStore' ? 'credsStore' : where),
-          fix: `install docker-credential-${helper}, or remove it from ${ctx.docker.file}`,
-        }),
-      );
-    }
-  }
-  const nerdctlKeys = [...ctx.docker.auths.keys()].filter((k) => parseNerdctlKey(k) !== null);
-  if (nerdctlKeys.length > 0) {
-    diagnostics.push(
-      diagnostic('CRED_NERDCTL_KEYS', {
-        message: `${nerdctlKeys.length} nerdctl namespaced key(s) in Docker's config are read by nothing at pull time: ${nerdctlKeys.join(', ')}`,
-        file: ctx.docker.file,
-        line: lineOfKey(configText, nerdctlKeys[0] as string),
-        fix: 'mirrorauth import nerdctl',
-      }),
-    );
-  }
-  if (ctx.authConfigEnv !== null) {
-    diagnostics.push(diagnostic('CRED_DOCKER_AUTH_CONFIG', { message: 'DOCKER_AUTH_CONFIG is set: its entries take precedence over config.json and every helper', fix: 'unset it to use the stored credentials' }));
-  }
-  if ([...ctx.store.entries.values()].some((e) => e.backend === 'keychain')) {
-    const k = await openKeychain(sys);
-    if (!k.ok) {
-      diagnostics.push(
-        diagnostic(k.code === 'KEYCHAIN_LOCKED' ? 'CRED_KEYCHAIN_LOCKED' : 'CRED_KEYCHAIN_UNAVAILABLE', {
-          message: `stored secrets are in the OS keychain, which ${k.code === 'KEYCHAIN_LOCKED' ? 'is locked' : 'cannot be reached'}: ${k.message}`,
-          file: ctx.store.file,
-          fix: k.code === 'KEYCHAIN_LOCKED' ? 'unlock the login keyring (e.g. log in to the desktop session, or gnome-keyring-daemon --unlock)' : 'run in a session with a D-Bus session bus and a Secret Service (gnome-keyring)',
-        }),
-      );
-    }
-  }
+  const input: CheckInput = {
+    sys,
+    ctx,
+    o,
+    inspections,
+    storeText: ctx.store.exists ? await sys.fs.readText(ctx.store.file).catch(() => null) : null,
+    configText: ctx.docker.exists ? await sys.fs.readText(ctx.docker.file).catch(() => null) : null,
+    proxies,
+    used: usedEndpoints(inspections, proxies),
+  };
+  for (const check of CHECKS) diagnostics.push(...(await check.run(input)));
   return { roots, directories: inspections.length, diagnostics: sortByPlace(diagnostics) };
 }
+
+/** The names of the credential checks, in order (docs and tests list them). */
+export const DOCTOR_CHECKS: readonly string[] = CHECKS.map((c) => c.name);
 
 /** sortByPlace orders findings by file and line, so a file's problems read top to bottom. */
 function sortByPlace(ds: Diagnostic[]): Diagnostic[] {
