@@ -104,7 +104,7 @@ export function exitCodeFor(code: ErrorCode): number {
 
 /** errnoCode returns the `code` of a Node system error (ENOENT, EACCES …), if any. */
 export function errnoCode(e: unknown): string | undefined {
-  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e).code === 'string') {
     return (e as { code: string }).code;
   }
   return undefined;

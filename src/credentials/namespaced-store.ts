@@ -282,7 +282,7 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
       return c.identityToken !== '' ? { ...c, username: entry.username } : c;
     }
     case 'file': {
-      const v = ((store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {}) as Record<string, unknown>;
+      const v = ((store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {});
       if (typeof v.identitytoken === 'string' && v.identitytoken !== '') return { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: v.identitytoken };
       if (typeof v.auth === 'string' && v.auth !== '') {
         const d = decodeAuth(v.auth);

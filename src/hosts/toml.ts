@@ -300,7 +300,7 @@ function firstLine(message: string): string {
 export function parseToml(text: string): TomlResult {
   let data: TomlTable;
   try {
-    data = TOML.parse(text) as unknown as TomlTable;
+    data = TOML.parse(text);
   } catch (e) {
     const err = e as { message?: string; line?: number; col?: number };
     return {

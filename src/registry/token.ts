@@ -36,8 +36,8 @@ function ipv6Words(text: string): number[] | null {
   }
   const halves = s.split('::');
   if (halves.length > 2) return null;
-  const head = halves[0] ? (halves[0] as string).split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? (halves[1] as string).split(':') : [];
+  const head = halves[0] ? (halves[0]).split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? (halves[1]).split(':') : [];
   const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
   const words = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...tail].map((w) => parseInt(w, 16));
   return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : null;

@@ -62,7 +62,7 @@ function outputStream(stream: NodeJS.WriteStream): OutputStream {
 function spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
   return new Promise((resolve) => {
     const child = nodeSpawn(command, args, {
-      env: (options.env ?? process.env) as NodeJS.ProcessEnv,
+      env: (options.env ?? process.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -94,7 +94,7 @@ function spawn(command: string, args: readonly string[], options: SpawnOptions =
 }
 
 function spawnInherited(command: string, args: readonly string[], options: { env: Record<string, string | undefined> }): ChildHandle {
-  const child = nodeSpawn(command, args, { env: options.env as NodeJS.ProcessEnv, stdio: 'inherit' });
+  const child = nodeSpawn(command, args, { env: options.env, stdio: 'inherit' });
   const done = new Promise<{ code: number | null; signal: string | null; error: string | null }>((resolve) => {
     child.on('error', (err) => resolve({ code: 127, signal: null, error: err.message }));
     child.on('exit', (code, signal) => resolve({ code, signal, error: null }));

@@ -103,7 +103,7 @@ describe('mirrorauth hosts', () => {
     [['hosts'], 2, /missing required argument/],
     [['hosts', 'alpine', '--no-such-flag'], 2, /unknown option/],
   ])('%j exits %d with a clear message', async (args, code, message) => {
-    const out = await runCli(args as string[]);
+    const out = await runCli(args);
     expect(out.code).toBe(code);
     expect(out.stderr).toMatch(message);
   });

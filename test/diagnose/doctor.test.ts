@@ -47,7 +47,7 @@ describe('mirrorauth doctor: hosts.toml problems', () => {
     ['an unknown key', { 'r.example.com/hosts.toml': `${MIRROR}  overide_path = true\n` }, 'HOSTS_UNKNOWN_KEY', 'r.example.com/hosts.toml', 3, []],
     ['a colon-form directory hidden by the underscore form', { 'r.example.com:5000/hosts.toml': MIRROR, 'r.example.com_5000_/hosts.toml': MIRROR }, 'HOSTS_DIR_NAME_SHADOWED', 'r.example.com:5000', null, []],
   ])('%s', async (_name, files, code, file, line, args) => {
-    const root = makeTree(files as Record<string, string | null>);
+    const root = makeTree(files);
     const { report } = await doctor(root, { args: args as string[] });
     const hit = report.diagnostics.find((d) => d.code === code);
     expect(hit, JSON.stringify(report.diagnostics.map((d) => d.code))).toBeDefined();

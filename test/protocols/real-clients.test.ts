@@ -110,8 +110,8 @@ describe.skipIf(!h.available)('the Bazel protocol against the Bearer registry', 
     expect(exchanges()).toBe(before + 1);
     expect(readFileSync(cacheFile, 'utf8')).not.toContain('alice-pw');
 
-    const doc = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    for (const t of Object.values(doc.tokens) as Array<{ expiresAt: number }>) t.expiresAt = Date.now() + 10_000;
+    const doc = JSON.parse(readFileSync(cacheFile, 'utf8')) as { tokens: Record<string, { expiresAt: number }> };
+    for (const t of Object.values(doc.tokens)) t.expiresAt = Date.now() + 10_000;
     writeFileSync(cacheFile, JSON.stringify(doc));
     const third = bazel(uri, env);
     expect(third.status).toBe(0);
