@@ -22,7 +22,7 @@ const ca = readFileSync(path.join(repo, 'testdata/oracle/holdout/h33-ca-array-va
 for (let i = 0; i < N; i++) {
   const dir = path.join(root, `registry-${String(i).padStart(4, '0')}.example.com`);
   mkdirSync(dir, { recursive: true });
-  let toml = `server = "https://registry-${String(i).padStart(4, "0")}.example.com"\n\n[host."https://mirror-${i % 17}.example.com"]\n  capabilities = ["pull", "resolve"]\n`;
+  let toml = `server = "https://registry-${String(i).padStart(4, '0')}.example.com"\n\n[host."https://mirror-${i % 17}.example.com"]\n  capabilities = ["pull", "resolve"]\n`;
   if (i % 10 === 0) {
     writeFileSync(path.join(dir, 'ca.pem'), ca);
     toml += '  ca = "ca.pem"\n';
@@ -52,7 +52,10 @@ const processTimes = [];
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
   try {
-    execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'doctor', '--json', '--hosts-dir', root, '--config', cfg], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'doctor', '--json', '--hosts-dir', root, '--config', cfg], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     if (e.status !== 0 && e.status !== 1) throw e; // warnings are expected in this tree
   }

@@ -23,7 +23,10 @@ if (missing) {
   console.error(`helper-startup needs the real keyring and registries: apt-get install -y ${missing}`);
   process.exit(process.env.CI === 'true' ? 1 : 0);
 }
-const envFile = execFileSync('bash', [script, 'up'], { encoding: 'utf8', env: { ...process.env, HARNESS_DIR: harnessDir, HARNESS_BASE_PORT: process.env.HARNESS_BASE_PORT ?? '16000' } }).trim();
+const envFile = execFileSync('bash', [script, 'up'], {
+  encoding: 'utf8',
+  env: { ...process.env, HARNESS_DIR: harnessDir, HARNESS_BASE_PORT: process.env.HARNESS_BASE_PORT ?? '16000' },
+}).trim();
 const H = {};
 for (const m of readFileSync(envFile, 'utf8').matchAll(/([A-Z_]+)=(\S+)/g)) H[m[1]] = m[2];
 const cfg = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-config-'));
@@ -34,10 +37,17 @@ try {
   const host = H.HARNESS_BASIC;
   // the same secret in both helpers' keyring entries
   execFileSync('docker-credential-secretservice', ['store'], { input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: 'alice-pw' }), env: base });
-  execFileSync(process.execPath, [path.join(repo, 'dist/docker-credential-mirrorauth.cjs'), 'store'], { input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: 'alice-pw' }), env: base });
+  execFileSync(process.execPath, [path.join(repo, 'dist/docker-credential-mirrorauth.cjs'), 'store'], {
+    input: JSON.stringify({ ServerURL: host, Username: 'alice', Secret: 'alice-pw' }),
+    env: base,
+  });
   const stored = JSON.parse(readFileSync(path.join(cfg, 'mirrorauth/namespaced-auths.json'), 'utf8')).auths[host];
   if (stored.backend !== 'keychain') throw new Error(`expected the keychain backend, got ${stored.backend}`);
-  execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'login', H.HARNESS_UPSTREAM, '-u', 'alice', '--password-stdin'], { input: 'alice-pw', env: base, stdio: ['pipe', 'ignore', 'ignore'] });
+  execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'login', H.HARNESS_UPSTREAM, '-u', 'alice', '--password-stdin'], {
+    input: 'alice-pw',
+    env: base,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   const bazelInput = JSON.stringify({ uri: `http://${H.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1` });
   const warm = execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'bazel', 'get'], { input: bazelInput, env: base, encoding: 'utf8' });
   if (!warm.includes('Bearer')) throw new Error('bazel get did not answer a bearer token');
@@ -65,11 +75,17 @@ try {
       }
     }
     const baseline = median(times['node -e 0']);
-    results[`NODE_EXTRA_CA_CERTS ${mode}`] = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, { medianMs: +median(v).toFixed(1), ratioToNode: +(median(v) / baseline).toFixed(2) }]));
+    results[`NODE_EXTRA_CA_CERTS ${mode}`] = Object.fromEntries(
+      Object.entries(times).map(([k, v]) => [k, { medianMs: +median(v).toFixed(1), ratioToNode: +(median(v) / baseline).toFixed(2) }]),
+    );
   }
   console.log(JSON.stringify({ benchmark: 'helper-startup', node: process.version, runs: RUNS, results }, null, 2));
   for (const [mode, r] of Object.entries(results)) {
-    console.log(`${mode}: ${Object.entries(r).map(([k, v]) => `${k} ${v.medianMs} ms (${v.ratioToNode}x)`).join('; ')}`);
+    console.log(
+      `${mode}: ${Object.entries(r)
+        .map(([k, v]) => `${k} ${v.medianMs} ms (${v.ratioToNode}x)`)
+        .join('; ')}`,
+    );
   }
 } finally {
   execFileSync('bash', [script, 'down'], { env: { ...process.env, HARNESS_DIR: harnessDir } });

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let failed = 0;
-for (const f of readdirSync(here).filter((n) => n.endsWith('.mjs') && n !== 'run.mjs').sort()) {
+for (const f of readdirSync(here)
+  .filter((n) => n.endsWith('.mjs') && n !== 'run.mjs')
+  .sort()) {
   console.log(`\n== ${f}`);
   const r = spawnSync(process.execPath, [path.join(here, f)], { stdio: 'inherit' });
   if (r.status !== 0) failed++;

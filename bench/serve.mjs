@@ -29,7 +29,24 @@ function request(url, { method = 'GET', headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent }, (res) => {
       res.statusCode ??= 0;
-      resolve({ statusCode: res.statusCode, body: Object.assign(res, { dump: () => new Promise((r) => (res.resume(), res.on('end', r))), json: () => new Promise((r) => { let t = ''; res.on('data', (d) => (t += d)); res.on('end', () => r(JSON.parse(t))); }), text: () => new Promise((r) => { let t = ''; res.on('data', (d) => (t += d)); res.on('end', () => r(t)); }) }) });
+      resolve({
+        statusCode: res.statusCode,
+        body: Object.assign(res, {
+          dump: () => new Promise((r) => (res.resume(), res.on('end', r))),
+          json: () =>
+            new Promise((r) => {
+              let t = '';
+              res.on('data', (d) => (t += d));
+              res.on('end', () => r(JSON.parse(t)));
+            }),
+          text: () =>
+            new Promise((r) => {
+              let t = '';
+              res.on('data', (d) => (t += d));
+              res.on('end', () => r(t));
+            }),
+        }),
+      });
     });
     req.on('error', reject);
     req.end();
@@ -66,10 +83,33 @@ function makeBigImage() {
   };
   const layer = put(randomBytes(BLOB_MIB * 1024 * 1024));
   const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } })));
-  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] })));
-  writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }));
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+      }),
+    ),
+  );
+  writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+    }),
+  );
   writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-creds', 'alice:alice-pw', `oci:${dir}:v1`, `docker://${H.HARNESS_UPSTREAM}/big/blob:v1`]);
+  execFileSync('skopeo', [
+    'copy',
+    '-q',
+    '--dest-tls-verify=false',
+    '--dest-creds',
+    'alice:alice-pw',
+    `oci:${dir}:v1`,
+    `docker://${H.HARNESS_UPSTREAM}/big/blob:v1`,
+  ]);
   rmSync(dir, { recursive: true, force: true });
   // skopeo compresses a layer that is not really gzip: take the digests the registry holds
   const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'alice:alice-pw', `docker://${H.HARNESS_UPSTREAM}/big/blob:v1`]);
@@ -78,7 +118,9 @@ function makeBigImage() {
 }
 
 async function token(user, password, scope) {
-  const res = await request(`http://${H.HARNESS_TOKEN}/token?service=registry-${H.HARNESS_UPSTREAM.split(':')[1]}&scope=${scope}`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+  const res = await request(`http://${H.HARNESS_TOKEN}/token?service=registry-${H.HARNESS_UPSTREAM.split(':')[1]}&scope=${scope}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+  });
   return (await res.body.json()).token;
 }
 
@@ -120,7 +162,24 @@ async function startServe(cfg, certs, extraCa) {
   const env = { ...process.env, ...H, DOCKER_CONFIG: cfg, NO_COLOR: '1' };
   if (extraCa) env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
   else delete env.NODE_EXTRA_CA_CERTS;
-  const child = spawn(process.execPath, [path.join(repo, 'dist/bin.js'), 'serve', '--hosts-dir', certs, '--render', path.join(work, `rendered-${extraCa}`), '--listen', '127.0.0.1:0', '--json', '--quiet', '--config', cfg], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(repo, 'dist/bin.js'),
+      'serve',
+      '--hosts-dir',
+      certs,
+      '--render',
+      path.join(work, `rendered-${extraCa}`),
+      '--listen',
+      '127.0.0.1:0',
+      '--json',
+      '--quiet',
+      '--config',
+      cfg,
+    ],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const line = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -130,7 +189,12 @@ async function startServe(cfg, certs, extraCa) {
     child.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
   });
   const j = JSON.parse(line);
-  return { url: j.listening, route: j.routes.find((r) => r.namespace === 'reg-big.test').id, stubRoute: j.routes.find((r) => r.namespace === 'reg-stub.test').id, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) };
+  return {
+    url: j.listening,
+    route: j.routes.find((r) => r.namespace === 'reg-big.test').id,
+    stubRoute: j.routes.find((r) => r.namespace === 'reg-stub.test').id,
+    stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
+  };
 }
 
 const results = { blobMiB: BLOB_MIB, blobRuns: BLOB_RUNS, heads: HEADS, node: process.version, cores: os.cpus().length, passes: {} };
@@ -146,11 +210,21 @@ try {
   const cfg = path.join(work, 'docker');
   const certs = path.join(work, 'certs.d');
   mkdirSync(path.join(certs, 'reg-big.test'), { recursive: true });
-  writeFileSync(path.join(certs, 'reg-big.test/hosts.toml'), `server = "https://reg-big.test"\n\n[host."http://${H.HARNESS_UPSTREAM}"]\n  capabilities = ["pull", "resolve"]\n`);
+  writeFileSync(
+    path.join(certs, 'reg-big.test/hosts.toml'),
+    `server = "https://reg-big.test"\n\n[host."http://${H.HARNESS_UPSTREAM}"]\n  capabilities = ["pull", "resolve"]\n`,
+  );
   mkdirSync(path.join(certs, 'reg-stub.test'), { recursive: true });
-  writeFileSync(path.join(certs, 'reg-stub.test/hosts.toml'), `server = "https://reg-stub.test"\n\n[host."http://${STUB}"]\n  capabilities = ["pull", "resolve"]\n`);
+  writeFileSync(
+    path.join(certs, 'reg-stub.test/hosts.toml'),
+    `server = "https://reg-stub.test"\n\n[host."http://${STUB}"]\n  capabilities = ["pull", "resolve"]\n`,
+  );
   mkdirSync(path.join(cfg, 'mirrorauth'), { recursive: true });
-  execFileSync(process.execPath, [path.join(repo, 'dist/bin.js'), 'login', `${H.HARNESS_UPSTREAM}?ns=reg-big.test`, '-u', 'alice', '--password-stdin', '--store', 'file', '--config', cfg], { input: 'alice-pw', env: { ...process.env, ...H }, stdio: ['pipe', 'ignore', 'ignore'] });
+  execFileSync(
+    process.execPath,
+    [path.join(repo, 'dist/bin.js'), 'login', `${H.HARNESS_UPSTREAM}?ns=reg-big.test`, '-u', 'alice', '--password-stdin', '--store', 'file', '--config', cfg],
+    { input: 'alice-pw', env: { ...process.env, ...H }, stdio: ['pipe', 'ignore', 'ignore'] },
+  );
   // the stub needs no credentials, but serve routes only endpoints that have some
   const storeFile = path.join(cfg, 'mirrorauth/namespaced-auths.json');
   const store = JSON.parse(readFileSync(storeFile, 'utf8'));
@@ -159,13 +233,18 @@ try {
   const direct = { authorization: `Bearer ${await token('alice', 'alice-pw', 'repository:big/blob:pull')}` };
   const mirrorAuth = { authorization: `Basic ${Buffer.from('mirror-user:mirror-pw').toString('base64')}` };
   // warm distribution's pull-through cache (manifest first, as a client pulls; then the blob, checked)
-  const warm = await request(`http://${H.HARNESS_MIRROR}/v2/big/blob/manifests/v1`, { headers: { ...mirrorAuth, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const warm = await request(`http://${H.HARNESS_MIRROR}/v2/big/blob/manifests/v1`, {
+    headers: { ...mirrorAuth, accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
   await warm.body.dump();
   if (warm.statusCode !== 200) throw new Error(`the pull-through mirror answered ${warm.statusCode} for the manifest`);
   await get(`http://${H.HARNESS_MIRROR}/v2/big/blob/blobs/${layer}`, mirrorAuth, layer);
   const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
   for (const extraCa of [false, true]) {
-    const tokenLog = () => readFileSync(H.HARNESS_TOKEN_LOG, 'utf8').split('\n').filter((l) => l.includes('"issued":true') && l.includes('big/blob:pull'));
+    const tokenLog = () =>
+      readFileSync(H.HARNESS_TOKEN_LOG, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"issued":true') && l.includes('big/blob:pull'));
     const before = tokenLog().length;
     const serve = await startServe(cfg, certs, extraCa);
     const proxied = { authorization: `Bearer ${readFileSync(path.join(cfg, 'mirrorauth/serve-secret'), 'utf8').trim()}` };
@@ -186,14 +265,25 @@ try {
     const ss = await heads(`${serve.url}/m/${serve.stubRoute}/v2/big/blob/manifests/v1?ns=reg-stub.test`, { ...proxied, ...accept });
     const sd2 = await heads(`http://${STUB}/v2/big/blob/manifests/v1`, accept);
     await serve.stop();
-    const m = Object.fromEntries(Object.entries(mibs).map(([k, v]) => [k, { medianMiBs: +median(v).toFixed(0), min: +Math.min(...v).toFixed(0), max: +Math.max(...v).toFixed(0) }]));
+    const m = Object.fromEntries(
+      Object.entries(mibs).map(([k, v]) => [k, { medianMiBs: +median(v).toFixed(0), min: +Math.min(...v).toFixed(0), max: +Math.max(...v).toFixed(0) }]),
+    );
     const p50d = median([...hd, ...hd2]);
     results.passes[`NODE_EXTRA_CA_CERTS ${extraCa ? 'set' : 'unset'}`] = {
       blob: m,
       serveVsDistWarm: +(median(mibs.serve) / median(mibs['dist-warm'])).toFixed(2),
       serveVsDirect: +(median(mibs.serve) / median(mibs.direct)).toFixed(2),
-      head: { directP50Ms: +p50d.toFixed(3), serveP50Ms: +median(hs).toFixed(3), addedP50Ms: +(median(hs) - p50d).toFixed(3), serveP99Ms: +pct(hs, 99).toFixed(3) },
-      headStub: { directP50Ms: +median([...sd, ...sd2]).toFixed(3), serveP50Ms: +median(ss).toFixed(3), addedP50Ms: +(median(ss) - median([...sd, ...sd2])).toFixed(3) },
+      head: {
+        directP50Ms: +p50d.toFixed(3),
+        serveP50Ms: +median(hs).toFixed(3),
+        addedP50Ms: +(median(hs) - p50d).toFixed(3),
+        serveP99Ms: +pct(hs, 99).toFixed(3),
+      },
+      headStub: {
+        directP50Ms: +median([...sd, ...sd2]).toFixed(3),
+        serveP50Ms: +median(ss).toFixed(3),
+        addedP50Ms: +(median(ss) - median([...sd, ...sd2])).toFixed(3),
+      },
       tokenRequests: tokenLog().length - before,
       requestsThroughServe: BLOB_RUNS + HEADS * 2,
       sha256Verified: BLOB_RUNS * 3,

@@ -21,7 +21,9 @@ import { parseArgs } from 'node:util';
 import { credentialEverywhere } from './lib/credential-everywhere.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opt } = parseArgs({ options: { corpus: { type: 'string' }, oracle: { type: 'string' }, containerd: { type: 'string', default: '1.6.20' }, keep: { type: 'string' } } });
+const { values: opt } = parseArgs({
+  options: { corpus: { type: 'string' }, oracle: { type: 'string' }, containerd: { type: 'string', default: '1.6.20' }, keep: { type: 'string' } },
+});
 const { nodeSystem } = await import(path.join(repo, 'dist/system/node.js'));
 const { openCredentials } = await import(path.join(repo, 'dist/credentials/resolve.js'));
 const { loadHostDir } = await import(path.join(repo, 'dist/hosts/load.js'));
@@ -64,7 +66,8 @@ for (const name of fs.readdirSync(opt.corpus).sort()) {
     const b = before.hosts ?? [];
     const a = after.hosts ?? [];
     if (Boolean(before.result?.ok) !== Boolean(after.result?.ok) && (b.length > 0 || a.length > 0)) why = `result ${before.result?.ok} vs ${after.result?.ok}`;
-    else if (a.length !== b.length) why = `${b.length} hosts vs ${a.length}: ${JSON.stringify(b.map((h) => hostView(h).url))} vs ${JSON.stringify(a.map((h) => hostView(h).url))}`;
+    else if (a.length !== b.length)
+      why = `${b.length} hosts vs ${a.length}: ${JSON.stringify(b.map((h) => hostView(h).url))} vs ${JSON.stringify(a.map((h) => hostView(h).url))}`;
     else {
       for (let i = 0; i < a.length && why === null; i++) {
         const x = hostView(a[i]);
@@ -84,7 +87,11 @@ for (const name of fs.readdirSync(opt.corpus).sort()) {
   n++;
   if (why === null) agree++;
   else {
-    failures.push({ name, why, crlf: fs.readdirSync(dir, { recursive: true }).some((f) => f.endsWith('hosts.toml') && fs.readFileSync(path.join(dir, f), 'utf8').includes('\r')) });
+    failures.push({
+      name,
+      why,
+      crlf: fs.readdirSync(dir, { recursive: true }).some((f) => f.endsWith('hosts.toml') && fs.readFileSync(path.join(dir, f), 'utf8').includes('\r')),
+    });
     if (opt.keep) fs.cpSync(dir, path.join(opt.keep, name), { recursive: true });
   }
   fs.rmSync(out, { recursive: true, force: true });

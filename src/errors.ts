@@ -104,7 +104,7 @@ export function exitCodeFor(code: ErrorCode): number {
 
 /** errnoCode returns the `code` of a Node system error (ENOENT, EACCES …), if any. */
 export function errnoCode(e: unknown): string | undefined {
-  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e).code === 'string') {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') {
     return (e as { code: string }).code;
   }
   return undefined;
@@ -130,9 +130,9 @@ export function asWriteError(e: unknown, file: string): unknown {
           ? 'something else is in the way'
           : code === 'ENOENT'
             ? 'its directory does not exist or cannot hold files'
-          : code === 'ELOCKED'
-            ? 'another mirrorauth holds its lock for too long'
-            : 'permission denied';
+            : code === 'ELOCKED'
+              ? 'another mirrorauth holds its lock for too long'
+              : 'permission denied';
   return new MirrorauthError('IO', `cannot write ${file}: ${why} (${code}); nothing was changed`, {
     file,
     hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space and try again' : `check the permissions of ${file} and its directory, or pass --config DIR`,

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 const src = path.resolve(import.meta.dirname, '../src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 const modules = files(src).map((f) => {
@@ -28,32 +30,47 @@ describe('architecture', () => {
 
   it('reference/ depends only on errors.ts', () => {
     for (const m of modules.filter((x) => x.rel.startsWith('reference/'))) {
-      expect(m.imports.filter((i) => !i.startsWith('node:') && i !== 'errors.ts'), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => !i.startsWith('node:') && i !== 'errors.ts'),
+        m.rel,
+      ).toEqual([]);
     }
   });
 
   it('hosts/ never imports cli/ (the core does not print)', () => {
     for (const m of modules.filter((x) => x.rel.startsWith('hosts/'))) {
-      expect(m.imports.filter((i) => i.startsWith('cli/')), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => i.startsWith('cli/')),
+        m.rel,
+      ).toEqual([]);
     }
   });
 
   it('only system/node.ts touches node:fs, node:os, node:child_process or process', () => {
     for (const m of modules.filter((x) => x.rel !== 'system/node.ts' && !x.rel.startsWith('bin'))) {
-      expect(m.imports.filter((i) => ['node:fs', 'node:fs/promises', 'node:os', 'node:child_process'].includes(i)), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => ['node:fs', 'node:fs/promises', 'node:os', 'node:child_process'].includes(i)),
+        m.rel,
+      ).toEqual([]);
       expect(/\bprocess\.(env|argv|exit|stdout|stderr|stdin|cwd|platform|getuid)/.test(m.text), m.rel).toBe(false);
     }
   });
 
   it('registry/ knows credentials only as a value type, never the stores', () => {
     for (const m of modules.filter((x) => x.rel.startsWith('registry/'))) {
-      expect(m.imports.filter((i) => i.startsWith('credentials/') && i !== 'credentials/credential.ts'), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => i.startsWith('credentials/') && i !== 'credentials/credential.ts'),
+        m.rel,
+      ).toEqual([]);
     }
   });
 
   it('credentials/ never imports cli/ or registry/', () => {
     for (const m of modules.filter((x) => x.rel.startsWith('credentials/'))) {
-      expect(m.imports.filter((i) => i.startsWith('cli/') || i.startsWith('registry/')), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => i.startsWith('cli/') || i.startsWith('registry/')),
+        m.rel,
+      ).toEqual([]);
     }
   });
 
@@ -64,7 +81,8 @@ describe('architecture', () => {
   it('third-party libraries stay behind their one module', () => {
     for (const m of modules) {
       if (m.imports.includes('@iarna/toml')) expect(m.rel).toBe('hosts/toml.ts');
-      for (const lib of ['commander', 'chalk', 'cli-table3']) if (m.imports.includes(lib)) expect(m.rel.startsWith('cli/'), `${m.rel} imports ${lib}`).toBe(true);
+      for (const lib of ['commander', 'chalk', 'cli-table3'])
+        if (m.imports.includes(lib)) expect(m.rel.startsWith('cli/'), `${m.rel} imports ${lib}`).toBe(true);
       if (m.imports.includes('undici')) expect(m.rel).toBe('registry/http.ts');
       if (m.imports.includes('proper-lockfile')) expect(m.rel).toBe('system/node.ts');
       if (m.text.includes('@napi-rs/keyring')) expect(m.rel).toBe('credentials/keychain.ts');
@@ -75,7 +93,10 @@ describe('architecture', () => {
 describe('architecture: front-end layers', () => {
   it('diagnose/, render/, protocols/ and serve/ never import cli/', () => {
     for (const m of modules.filter((x) => /^(diagnose|render|protocols|serve)\//.test(x.rel))) {
-      expect(m.imports.filter((i) => i.startsWith('cli/')), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => i.startsWith('cli/')),
+        m.rel,
+      ).toEqual([]);
     }
   });
 

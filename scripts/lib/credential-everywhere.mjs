@@ -17,7 +17,8 @@ export async function credentialEverywhere({ sys, loadHostDir, version, roots })
     }
     for (const n of names) {
       const loaded = await loadHostDir(sys, `${root}/${n}`, version).catch(() => null);
-      for (const e of loaded?.entries ?? []) if (e.host !== '' && /^[A-Za-z0-9.:[\]-]+$/.test(e.host)) hosts.add(`${e.host.toLowerCase()}${e.overridePath ? e.path : e.path.replace(/\/v2$/, '')}`);
+      for (const e of loaded?.entries ?? [])
+        if (e.host !== '' && /^[A-Za-z0-9.:[\]-]+$/.test(e.host)) hosts.add(`${e.host.toLowerCase()}${e.overridePath ? e.path : e.path.replace(/\/v2$/, '')}`);
     }
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-everywhere-'));

@@ -59,10 +59,24 @@ export async function hostsSettings(sys: System, o: HostsOptionValues): Promise<
       try {
         const st = await sys.fs.stat(root);
         if (!st.isDirectory) {
-          diagnostics.push(diagnostic('HOSTS_ROOT_MISSING', { message: `hosts root ${root} is not a directory; nothing under it is read`, file: root, fix: 'give the certs.d directory itself', rule: 'R8' }));
+          diagnostics.push(
+            diagnostic('HOSTS_ROOT_MISSING', {
+              message: `hosts root ${root} is not a directory; nothing under it is read`,
+              file: root,
+              fix: 'give the certs.d directory itself',
+              rule: 'R8',
+            }),
+          );
         }
       } catch {
-        diagnostics.push(diagnostic('HOSTS_ROOT_MISSING', { message: `hosts root ${root} does not exist; nothing under it is read`, file: root, fix: 'check the path given to --hosts-dir', rule: 'R8' }));
+        diagnostics.push(
+          diagnostic('HOSTS_ROOT_MISSING', {
+            message: `hosts root ${root} does not exist; nothing under it is read`,
+            file: root,
+            fix: 'check the path given to --hosts-dir',
+            rule: 'R8',
+          }),
+        );
       }
     }
   }

@@ -8,8 +8,9 @@ import { EXIT, exitCodeFor, isMirrorauthError } from '../errors.js';
 import type { System } from '../system/system.js';
 import { addHostsOptions } from './options.js';
 import { styleFor } from './style.js';
+import { VERSION } from '../version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../version.js';
 
 function collectValues(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -34,7 +35,7 @@ function buildProgram(sys: System, ctx: Context): Command {
   addHostsOptions(
     program
       .command('hosts')
-      .description("list the hosts containerd contacts for REF, in order, with each request URL (?ns=) and credential-lookup host")
+      .description('list the hosts containerd contacts for REF, in order, with each request URL (?ns=) and credential-lookup host')
       .argument('<ref>', 'image reference, e.g. alpine:3.19 or registry.example.com/team/app@sha256:…')
       .option('--push', 'show the hosts used to push instead of pull')
       .addOption(new Option('--operation <op>', 'pull, push, fetch-blob or push-blob').choices(['pull', 'push', 'fetch-blob', 'push-blob']).hideHelp())
@@ -45,10 +46,14 @@ function buildProgram(sys: System, ctx: Context): Command {
     ctx.exitCode = await hostsCommand(sys, ref, opts);
   });
 
-  const configOption = (cmd: Command) =>
-    cmd.option('--config <dir>', "Docker's config directory (default $DOCKER_CONFIG, else ~/.docker)");
+  const configOption = (cmd: Command) => cmd.option('--config <dir>', "Docker's config directory (default $DOCKER_CONFIG, else ~/.docker)");
   const storeOption = () =>
-    new Option('--store <backend>', 'where a namespaced secret goes: auto (keychain, then credsStore helper, then file), keychain, helper or file').choices(['auto', 'keychain', 'helper', 'file']);
+    new Option('--store <backend>', 'where a namespaced secret goes: auto (keychain, then credsStore helper, then file), keychain, helper or file').choices([
+      'auto',
+      'keychain',
+      'helper',
+      'file',
+    ]);
 
   configOption(
     addHostsOptions(
@@ -79,12 +84,15 @@ function buildProgram(sys: System, ctx: Context): Command {
     ctx.exitCode = await logoutCommand(sys, server, opts);
   });
 
-  configOption(program.command('list').description('list stored credentials: keys, user names and backends, never secrets').option('--json', 'print the documented JSON contract')).action(
-    async (opts: Record<string, unknown>) => {
-      const { listCommand } = await import('./commands/list.js');
-      ctx.exitCode = await listCommand(sys, opts);
-    },
-  );
+  configOption(
+    program
+      .command('list')
+      .description('list stored credentials: keys, user names and backends, never secrets')
+      .option('--json', 'print the documented JSON contract'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { listCommand } = await import('./commands/list.js');
+    ctx.exitCode = await listCommand(sys, opts);
+  });
 
   configOption(
     program
@@ -162,8 +170,15 @@ function buildProgram(sys: System, ctx: Context): Command {
     program
       .command('render')
       .description('write a registry config (docker, helm, containers-auth or k3s registries.yaml) for the named registries to stdout')
-      .addOption(new Option('--format <format>', 'docker, helm, containers, k3s, or registries-conf (with --via-serve)').choices(['docker', 'helm', 'containers', 'k3s', 'registries-conf']).default('docker'))
-      .option('--via-serve <dir>', 'send pulls through mirrorauth serve: registries.conf mirrors (--format registries-conf) or its access secret (--format containers) from a tree rendered by serve --render DIR')
+      .addOption(
+        new Option('--format <format>', 'docker, helm, containers, k3s, or registries-conf (with --via-serve)')
+          .choices(['docker', 'helm', 'containers', 'k3s', 'registries-conf'])
+          .default('docker'),
+      )
+      .option(
+        '--via-serve <dir>',
+        'send pulls through mirrorauth serve: registries.conf mirrors (--format registries-conf) or its access secret (--format containers) from a tree rendered by serve --render DIR',
+      )
       .option('-o, --output <file>', 'write to FILE (0600, atomically) instead of stdout'),
   ).action(async (opts: Record<string, unknown>) => {
     const { renderCommand } = await import('./commands/render.js');
@@ -198,11 +213,18 @@ function buildProgram(sys: System, ctx: Context): Command {
     addHostsOptions(
       program
         .command('serve')
-        .description('run the loopback proxy that gives containerd per-mirror, per-namespace credentials, and render the certs.d tree its config_path points at')
+        .description(
+          'run the loopback proxy that gives containerd per-mirror, per-namespace credentials, and render the certs.d tree its config_path points at',
+        )
         .option('--listen <addr>', 'loopback HOST:PORT to listen on (default 127.0.0.1:5599)')
         .option('--render <dir>', "write the rendered certs.d tree here (containerd's config_path); kept current while serving")
         .option('--render-only', 'render the tree and exit without serving')
-        .addOption(new Option('--redirects <mode>', 'blob redirects to another origin: pass them to the client, or follow them without credentials').choices(['pass', 'follow']))
+        .addOption(
+          new Option('--redirects <mode>', 'blob redirects to another origin: pass them to the client, or follow them without credentials').choices([
+            'pass',
+            'follow',
+          ]),
+        )
         .option('--reload <seconds>', 'how often to re-read hosts.toml and the credential store (0 = never; default 2)')
         .option('--quiet', 'no access log')
         .option('--json', 'print the routes as JSON (docs/serve.md)'),

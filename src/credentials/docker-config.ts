@@ -41,7 +41,6 @@ export function dockerConfigDir(sys: System, flag?: string): string {
   return `${sys.homedir()}/.docker`;
 }
 
-
 function invalid(file: string, what: string, line?: number): MirrorauthError {
   return new MirrorauthError('CONFIG_INVALID', `${file}${line ? `:${line}` : ''}: ${what}`, {
     file,
@@ -60,7 +59,13 @@ export function decodeAuthEntry(key: string, value: unknown, file: string): Cred
     if (typeof x !== 'string') throw invalid(file, `auths[${JSON.stringify(key)}].${name} must be a string`);
     return x;
   };
-  const c: Credential = { ...EMPTY_CREDENTIAL, username: str('username'), password: str('password'), identityToken: str('identitytoken'), registryToken: str('registrytoken') };
+  const c: Credential = {
+    ...EMPTY_CREDENTIAL,
+    username: str('username'),
+    password: str('password'),
+    identityToken: str('identitytoken'),
+    registryToken: str('registrytoken'),
+  };
   const auth = str('auth');
   if (auth !== '') {
     const d = decodeAuth(auth);
@@ -125,7 +130,9 @@ export function parseDockerAuthConfigEnv(value: string): Map<string, AuthEntry> 
   try {
     raw = JSON.parse(value);
   } catch (e) {
-    throw new MirrorauthError('CONFIG_INVALID', `${name} is not valid JSON (${(e as Error).message})`, { hint: `unset ${name} or give it {"auths":{"HOST":{"auth":"BASE64"}}}` });
+    throw new MirrorauthError('CONFIG_INVALID', `${name} is not valid JSON (${(e as Error).message})`, {
+      hint: `unset ${name} or give it {"auths":{"HOST":{"auth":"BASE64"}}}`,
+    });
   }
   const doc = raw as { auths?: unknown };
   if (typeof raw !== 'object' || raw === null || Object.keys(raw).some((k) => k !== 'auths') || typeof doc.auths !== 'object' || doc.auths === null) {
@@ -135,7 +142,9 @@ export function parseDockerAuthConfigEnv(value: string): Map<string, AuthEntry> 
   for (const [key, entry] of Object.entries(doc.auths as Record<string, unknown>)) {
     const e = entry as Record<string, unknown>;
     if (typeof e !== 'object' || e === null || Object.keys(e).some((k) => k !== 'auth') || typeof e.auth !== 'string') {
-      throw new MirrorauthError('CONFIG_INVALID', `${name} is missing key \`auth\` for ${key}`, { hint: 'each entry takes only "auth": base64("user:password")' });
+      throw new MirrorauthError('CONFIG_INVALID', `${name} is missing key \`auth\` for ${key}`, {
+        hint: 'each entry takes only "auth": base64("user:password")',
+      });
     }
     out.set(key, { key, credential: decodeAuthEntry(key, e, name) });
   }

@@ -60,7 +60,8 @@ export async function eraseDockerLogin(ctx: CredentialContext, server: string): 
   for (const k of candidates) {
     const route = dockerRoute(ctx.docker, k);
     // docker erases from the helper for the key it was given, and for legacy keys it finds in the file
-    if (route.kind === 'helper' && (k === key || ctx.docker.auths.has(k)) && (await helperSource(ctx.sys, ctx.docker, route.helper).delete(k))) erased.push(`${k} (docker-credential-${route.helper})`);
+    if (route.kind === 'helper' && (k === key || ctx.docker.auths.has(k)) && (await helperSource(ctx.sys, ctx.docker, route.helper).delete(k)))
+      erased.push(`${k} (docker-credential-${route.helper})`);
   }
   if (await authsSource(ctx.sys, ctx.docker).delete(key)) erased.push(`${key} (${ctx.docker.file})`);
   return erased;

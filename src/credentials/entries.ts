@@ -25,18 +25,28 @@ function samePlace(previous: StoredEntry, put: PutResult & { entry: Record<strin
  * login, the helper's store, import and refresh tokens all say the same).
  */
 export function plaintextWarning(file: string, what: 'password' | 'refresh token' | 'secret' = 'secret', dockerFile = false): string {
-  const fix = dockerFile ? 'Configure a credential helper (credsStore) to avoid it.' : 'Log in where the OS keychain is reachable, or set a credsStore helper in Docker\'s config.json, to avoid it.';
+  const fix = dockerFile
+    ? 'Configure a credential helper (credsStore) to avoid it.'
+    : "Log in where the OS keychain is reachable, or set a credsStore helper in Docker's config.json, to avoid it.";
   return `WARNING! Your ${what} is stored unencrypted in ${file}.\n${fix}`;
 }
 
 /** putEntry stores `credential` under `key` and records it in the index, atomically with respect to other writers. */
-export async function putEntry(ctx: CredentialContext, key: string, credential: Credential, choice: StoreChoice, extra: Record<string, unknown> = {}): Promise<PutResult> {
+export async function putEntry(
+  ctx: CredentialContext,
+  key: string,
+  credential: Credential,
+  choice: StoreChoice,
+  extra: Record<string, unknown> = {},
+): Promise<PutResult> {
   return withStoreLock(ctx.sys, ctx.dockerDir, async (current, write) => {
     const previous = current.entries.get(key);
     const put = await putSecret(ctx.backends, key, credential, choice);
     if (previous && !samePlace(previous, put)) {
       // the old secret would outlive every later logout: remove it
-      await deleteSecret(ctx.backends, previous).catch((e: unknown) => put.notes.push(`the previous secret (${previous.backend}) could not be removed: ${(e as Error).message}`));
+      await deleteSecret(ctx.backends, previous).catch((e: unknown) =>
+        put.notes.push(`the previous secret (${previous.backend}) could not be removed: ${(e as Error).message}`),
+      );
     }
     const auths = current.raw.auths as Record<string, unknown>;
     const old = typeof auths[key] === 'object' && auths[key] !== null ? (auths[key] as Record<string, unknown>) : {};

@@ -39,16 +39,25 @@ export function helperClient(sys: System, name: string, timeoutMs = DEFAULT_TIME
   }
   const exec = async (action: string, input: string) => {
     const r = await sys.spawn(program, [action], { input, timeoutMs, env: sys.env });
-    if (r.timedOut) throw new MirrorauthError('HELPER_FAILED', `${program} ${action} did not answer within ${timeoutMs} ms`, { hint: `check that ${program} works: echo HOST | ${program} get` });
+    if (r.timedOut)
+      throw new MirrorauthError('HELPER_FAILED', `${program} ${action} did not answer within ${timeoutMs} ms`, {
+        hint: `check that ${program} works: echo HOST | ${program} get`,
+      });
     if (r.code === 127 && r.signal === null && /ENOENT/.test(r.stderr)) {
-      throw new MirrorauthError('HELPER_FAILED', `${program} is not on PATH`, { hint: `install ${program} or remove "${name}" from credsStore/credHelpers in Docker's config.json` });
+      throw new MirrorauthError('HELPER_FAILED', `${program} is not on PATH`, {
+        hint: `install ${program} or remove "${name}" from credsStore/credHelpers in Docker's config.json`,
+      });
     }
     return r;
   };
   const failure = (action: string, out: string, err: string, code: number | null) =>
-    new MirrorauthError('HELPER_FAILED', `${program} ${action} failed (exit ${code ?? 'signal'}): ${(out.trim() || err.trim() || 'no message').slice(0, 500)}`, {
-      hint: `run \`${program} ${action}\` by hand to see why (a locked keyring or a missing GPG key are common causes)`,
-    });
+    new MirrorauthError(
+      'HELPER_FAILED',
+      `${program} ${action} failed (exit ${code ?? 'signal'}): ${(out.trim() || err.trim() || 'no message').slice(0, 500)}`,
+      {
+        hint: `run \`${program} ${action}\` by hand to see why (a locked keyring or a missing GPG key are common causes)`,
+      },
+    );
   return {
     name,
     async get(serverURL) {
@@ -61,7 +70,9 @@ export function helperClient(sys: System, name: string, timeoutMs = DEFAULT_TIME
       try {
         parsed = JSON.parse(r.stdout) as typeof parsed;
       } catch {
-        throw new MirrorauthError('HELPER_FAILED', `${program} get answered with something that is not JSON`, { hint: `run \`echo ${serverURL} | ${program} get\` by hand` });
+        throw new MirrorauthError('HELPER_FAILED', `${program} get answered with something that is not JSON`, {
+          hint: `run \`echo ${serverURL} | ${program} get\` by hand`,
+        });
       }
       const username = typeof parsed.Username === 'string' ? parsed.Username : '';
       const secret = typeof parsed.Secret === 'string' ? parsed.Secret : '';
@@ -74,7 +85,8 @@ export function helperClient(sys: System, name: string, timeoutMs = DEFAULT_TIME
     },
     async erase(serverURL) {
       const r = await exec('erase', serverURL);
-      if (r.code !== 0 && r.stdout.trim() !== NOT_FOUND_MESSAGE && !/is not in the password store/.test(r.stdout)) throw failure('erase', r.stdout, r.stderr, r.code);
+      if (r.code !== 0 && r.stdout.trim() !== NOT_FOUND_MESSAGE && !/is not in the password store/.test(r.stdout))
+        throw failure('erase', r.stdout, r.stderr, r.code);
     },
     async list() {
       const r = await exec('list', 'unused');

@@ -18,7 +18,11 @@ export interface Keychain {
 export type KeychainOpen = { ok: true; keychain: Keychain } | { ok: false; code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED'; message: string };
 
 interface KeyringModule {
-  AsyncEntry: new (service: string, user: string, options?: { linux?: { store?: 'secret-service' | 'keyutils' } }) => {
+  AsyncEntry: new (
+    service: string,
+    user: string,
+    options?: { linux?: { store?: 'secret-service' | 'keyutils' } },
+  ) => {
     getPassword(signal?: AbortSignal): Promise<string | null>;
     setPassword(password: string, signal?: AbortSignal): Promise<void>;
     deleteCredential(signal?: AbortSignal): Promise<boolean>;

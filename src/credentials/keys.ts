@@ -33,7 +33,7 @@ export function convertToHostname(s: string): string {
  */
 export function dockerLookupKeys(host: string): string[] {
   const split = splitHostPort(host);
-  const name = split ? split.host.includes(':') ? `[${split.host}]` : split.host : host;
+  const name = split ? (split.host.includes(':') ? `[${split.host}]` : split.host) : host;
   const port = split?.port || '443';
   const keys: string[] = [];
   const hub = isDockerHub(name) && port === '443';
@@ -125,7 +125,8 @@ export function parseEndpoint(text: string): { host: string; path: string; names
   const afterScheme = scheme === null ? raw : raw.slice(raw.indexOf('://') + 3);
   const authority = afterScheme.split(/[/?#]/, 1)[0] ?? '';
   const rawPath = afterScheme.slice(authority.length).split(/[?#]/, 1)[0] ?? '';
-  if (authority.includes('@')) throw invalidKey(text, 'it holds user information (user:secret@): give the user with -u and the secret on stdin, never in the address');
+  if (authority.includes('@'))
+    throw invalidKey(text, 'it holds user information (user:secret@): give the user with -u and the secret on stdin, never in the address');
   if (authority.includes('%')) throw invalidKey(text, 'percent-escapes are not allowed in the host (containerd refuses them too)');
   if (rawPath.includes('%')) throw invalidKey(text, 'percent-escapes are not allowed in the path: write it as the registry serves it');
   if (rawPath.split('/').some((seg) => seg === '.' || seg === '..')) throw invalidKey(text, 'the path must not contain . or .. segments');

@@ -81,10 +81,14 @@ export function parseStore(text: string, file: string): NamespacedStore {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(file, 'the top level must be a JSON object');
   const doc = raw as Record<string, unknown>;
   if (doc.version !== undefined && doc.version !== STORE_VERSION) {
-    throw new MirrorauthError('CONFIG_INVALID', `${file}: store version ${String(doc.version)} is not understood by this mirrorauth (it reads version ${STORE_VERSION})`, {
-      file,
-      hint: 'use the mirrorauth version that wrote it, or upgrade mirrorauth',
-    });
+    throw new MirrorauthError(
+      'CONFIG_INVALID',
+      `${file}: store version ${String(doc.version)} is not understood by this mirrorauth (it reads version ${STORE_VERSION})`,
+      {
+        file,
+        hint: 'use the mirrorauth version that wrote it, or upgrade mirrorauth',
+      },
+    );
   }
   const entries = new Map<string, StoredEntry>();
   const skipped: NamespacedStore['skipped'] = [];
@@ -143,7 +147,11 @@ export async function loadStore(sys: System, dockerDir: string): Promise<Namespa
  * 0700 directory). Secrets are written inside the same lock, so a secret and
  * its index record always change together.
  */
-export async function withStoreLock<T>(sys: System, dockerDir: string, fn: (current: NamespacedStore, write: (raw: Record<string, unknown>) => Promise<void>) => Promise<T>): Promise<T> {
+export async function withStoreLock<T>(
+  sys: System,
+  dockerDir: string,
+  fn: (current: NamespacedStore, write: (raw: Record<string, unknown>) => Promise<void>) => Promise<T>,
+): Promise<T> {
   const file = storeFile(dockerDir);
   let release: () => Promise<void>;
   try {
@@ -218,7 +226,12 @@ export interface PutResult {
  * backend (auto: keychain, then Docker's credsStore helper, then the file) and
  * returns the index fields to record.
  */
-export async function putSecret(b: SecretBackends, key: string, credential: Credential, choice: StoreChoice): Promise<PutResult & { entry: Record<string, unknown> }> {
+export async function putSecret(
+  b: SecretBackends,
+  key: string,
+  credential: Credential,
+  choice: StoreChoice,
+): Promise<PutResult & { entry: Record<string, unknown> }> {
   const notes: string[] = [];
   const { username, secret } = helperSecretOf(credential);
   const kind = credential.identityToken !== '' ? 'identitytoken' : 'password';
@@ -231,11 +244,17 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
         await k.keychain.set(key, secret);
         return { backend: 'keychain', helper: null, plaintext: false, notes, entry: { ...base, backend: 'keychain' } };
       } catch (e) {
-        if (choice === 'keychain') throw new MirrorauthError('KEYCHAIN_UNAVAILABLE', `the keychain refused to store the secret: ${(e as Error).message}`, { hint: 'unlock the keyring, or choose --store helper|file' });
+        if (choice === 'keychain')
+          throw new MirrorauthError('KEYCHAIN_UNAVAILABLE', `the keychain refused to store the secret: ${(e as Error).message}`, {
+            hint: 'unlock the keyring, or choose --store helper|file',
+          });
         notes.push(`keychain refused the secret (${(e as Error).message})`);
       }
     } else {
-      if (choice === 'keychain') throw new MirrorauthError(k.code, `the OS keychain cannot be used: ${k.message}`, { hint: 'start a Secret Service (gnome-keyring) in this session, or choose --store helper|file' });
+      if (choice === 'keychain')
+        throw new MirrorauthError(k.code, `the OS keychain cannot be used: ${k.message}`, {
+          hint: 'start a Secret Service (gnome-keyring) in this session, or choose --store helper|file',
+        });
       notes.push(`keychain ${k.code === 'KEYCHAIN_LOCKED' ? 'locked' : 'unavailable'}: ${k.message}`);
     }
   }
@@ -247,11 +266,17 @@ export async function putSecret(b: SecretBackends, key: string, credential: Cred
       return { backend: 'helper', helper, plaintext: false, notes, entry: { ...base, backend: 'helper', helper, serverURL } };
     }
     if (choice === 'helper') {
-      throw new MirrorauthError('USAGE', helper === OWN_HELPER_NAME ? 'Docker\'s credsStore is mirrorauth itself, which cannot hold its own secrets' : 'Docker\'s config.json names no credsStore helper', {
-        hint: 'set "credsStore" (e.g. "pass" or "secretservice") in Docker\'s config.json, or choose --store keychain|file',
-      });
+      throw new MirrorauthError(
+        'USAGE',
+        helper === OWN_HELPER_NAME
+          ? "Docker's credsStore is mirrorauth itself, which cannot hold its own secrets"
+          : "Docker's config.json names no credsStore helper",
+        {
+          hint: 'set "credsStore" (e.g. "pass" or "secretservice") in Docker\'s config.json, or choose --store keychain|file',
+        },
+      );
     }
-    notes.push(helper === null ? 'no credsStore helper in Docker\'s config.json' : 'credsStore is mirrorauth itself');
+    notes.push(helper === null ? "no credsStore helper in Docker's config.json" : 'credsStore is mirrorauth itself');
   }
   const inline = kind === 'identitytoken' ? { identitytoken: credential.identityToken } : { auth: encodeAuth(credential.username, credential.password) };
   return { backend: 'file', helper: null, plaintext: true, notes, entry: { ...base, backend: 'file', ...inline } };
@@ -263,7 +288,9 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
     case 'keychain': {
       const k = await b.keychain(false);
       const unusable = (code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED', message: string) =>
-        new MirrorauthError(code, `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${message}`, { hint: 'start or unlock the Secret Service (gnome-keyring) for this session' });
+        new MirrorauthError(code, `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${message}`, {
+          hint: 'start or unlock the Secret Service (gnome-keyring) for this session',
+        });
       if (!k.ok) throw unusable(k.code, k.message);
       let secret: string | null;
       try {
@@ -272,7 +299,9 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
         throw unusable(classifyKeychainError((e as Error).message), (e as Error).message);
       }
       if (secret === null) return EMPTY_CREDENTIAL;
-      return entry.kind === 'identitytoken' ? { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: secret } : { ...EMPTY_CREDENTIAL, username: entry.username, password: secret };
+      return entry.kind === 'identitytoken'
+        ? { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: secret }
+        : { ...EMPTY_CREDENTIAL, username: entry.username, password: secret };
     }
     case 'helper': {
       if (entry.helper === null || entry.serverURL === null) throw invalid(store.file, `${entry.key}: a helper entry needs "helper" and "serverURL"`);
@@ -282,8 +311,9 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
       return c.identityToken !== '' ? { ...c, username: entry.username } : c;
     }
     case 'file': {
-      const v = ((store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {});
-      if (typeof v.identitytoken === 'string' && v.identitytoken !== '') return { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: v.identitytoken };
+      const v = (store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {};
+      if (typeof v.identitytoken === 'string' && v.identitytoken !== '')
+        return { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: v.identitytoken };
       if (typeof v.auth === 'string' && v.auth !== '') {
         const d = decodeAuth(v.auth);
         if ('error' in d) throw invalid(store.file, `${entry.key}: "auth" ${d.error}`);
@@ -302,7 +332,10 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
 export async function deleteSecret(b: SecretBackends, entry: StoredEntry): Promise<void> {
   if (entry.backend === 'keychain') {
     const k = await b.keychain();
-    if (!k.ok) throw new MirrorauthError(k.code, `cannot remove ${entry.key} from the OS keychain: ${k.message}`, { hint: 'start or unlock the Secret Service and run logout again' });
+    if (!k.ok)
+      throw new MirrorauthError(k.code, `cannot remove ${entry.key} from the OS keychain: ${k.message}`, {
+        hint: 'start or unlock the Secret Service and run logout again',
+      });
     await k.keychain.delete(entry.key);
   } else if (entry.backend === 'helper' && entry.helper !== null && entry.serverURL !== null) {
     await helperClient(b.sys, entry.helper).erase(entry.serverURL);

@@ -24,7 +24,16 @@ import type { System } from '../system/system.js';
 import { EMPTY_CREDENTIAL, isEmptyCredential, type Credential } from './credential.js';
 import { dockerConfigDir, loadDockerConfig, parseDockerAuthConfigEnv, type AuthEntry, type DockerConfig } from './docker-config.js';
 import { OWN_HELPER_NAME } from './helper-client.js';
-import { canonicalHost, canonicalNamespace, dockerConfigKey, dockerLookupKeys, formatNamespacedKey, namespacedKey, parseNamespacedKey, pathCovers } from './keys.js';
+import {
+  canonicalHost,
+  canonicalNamespace,
+  dockerConfigKey,
+  dockerLookupKeys,
+  formatNamespacedKey,
+  namespacedKey,
+  parseNamespacedKey,
+  pathCovers,
+} from './keys.js';
 import { getSecret, isNamespacedKey, loadStore, secretBackends, type NamespacedStore, type SecretBackends, type StoredEntry } from './namespaced-store.js';
 import { authsSource, dockerRoute, envSource, helperSource, type Found, type Source } from './sources.js';
 
@@ -59,7 +68,17 @@ export type LookupSource =
   | { kind: 'trusted-upstream'; upstream: string; via: LookupSource }
   | { kind: 'anonymous' };
 
-export type StepName = 'explicit' | 'namespaced' | 'namespaced-wildcard' | 'own-store' | 'docker-auth-config' | 'cred-helper' | 'creds-store' | 'auths' | 'trusted-upstream' | 'anonymous';
+export type StepName =
+  | 'explicit'
+  | 'namespaced'
+  | 'namespaced-wildcard'
+  | 'own-store'
+  | 'docker-auth-config'
+  | 'cred-helper'
+  | 'creds-store'
+  | 'auths'
+  | 'trusted-upstream'
+  | 'anonymous';
 
 export interface LookupStep {
   /** Which rule of the order this step is. */
@@ -150,7 +169,13 @@ export function dockerPlan(ctx: CredentialContext, host: string): PlanStep[] {
   const steps: PlanStep[] = [];
   if (ctx.authConfigEnv !== null) {
     const env = envSource(ctx.authConfigEnv);
-    for (const key of keys) steps.push({ step: 'docker-auth-config', key, detail: 'DOCKER_AUTH_CONFIG overrides everything Docker stores', ask: { source: env, key, found: (f) => ({ kind: 'docker-auth-config', key: f.key }) } });
+    for (const key of keys)
+      steps.push({
+        step: 'docker-auth-config',
+        key,
+        detail: 'DOCKER_AUTH_CONFIG overrides everything Docker stores',
+        ask: { source: env, key, found: (f) => ({ kind: 'docker-auth-config', key: f.key }) },
+      });
   }
   const auths = authsSource(ctx.sys, ctx.docker);
   for (const key of keys) {
@@ -159,15 +184,30 @@ export function dockerPlan(ctx: CredentialContext, host: string): PlanStep[] {
     const viaText = route.kind === 'auths' ? '' : route.via === 'credHelpers' ? `credHelpers[${JSON.stringify(key)}]` : 'credsStore';
     if (route.kind === 'own') {
       const own = ownPlain(ctx, key);
-      const label = (): LookupSource => (route.via === 'credHelpers' ? { kind: 'cred-helper', helper: OWN_HELPER_NAME, key } : { kind: 'creds-store', helper: OWN_HELPER_NAME, key });
+      const label = (): LookupSource =>
+        route.via === 'credHelpers' ? { kind: 'cred-helper', helper: OWN_HELPER_NAME, key } : { kind: 'creds-store', helper: OWN_HELPER_NAME, key };
       steps.push(
         own
-          ? { step, key, detail: `${viaText} names mirrorauth itself: answered from mirrorauth's store (${own.backend})`, ask: { source: storeSource(ctx, own), key, found: label } }
+          ? {
+              step,
+              key,
+              detail: `${viaText} names mirrorauth itself: answered from mirrorauth's store (${own.backend})`,
+              ask: { source: storeSource(ctx, own), key, found: label },
+            }
           : { step, key, detail: `${viaText} names mirrorauth itself: nothing in mirrorauth's store for it (not called: it would recurse)`, ask: null },
       );
     } else if (route.kind === 'helper') {
       const helper = route.helper;
-      steps.push({ step, key, detail: `${viaText}: docker-credential-${helper}`, ask: { source: helperSource(ctx.sys, ctx.docker, helper), key, found: () => (step === 'cred-helper' ? { kind: 'cred-helper', helper, key } : { kind: 'creds-store', helper, key }) } });
+      steps.push({
+        step,
+        key,
+        detail: `${viaText}: docker-credential-${helper}`,
+        ask: {
+          source: helperSource(ctx.sys, ctx.docker, helper),
+          key,
+          found: () => (step === 'cred-helper' ? { kind: 'cred-helper', helper, key } : { kind: 'creds-store', helper, key }),
+        },
+      });
     } else {
       steps.push({ step, key, detail: `${ctx.docker.file} auths`, ask: { source: auths, key, found: (f) => ({ kind: 'auths', key: f.key }) } });
     }
@@ -194,22 +234,46 @@ export function planLookup(ctx: CredentialContext, endpoint: Endpoint, namespace
   if (opts.asHelper) {
     for (const key of dockerLookupKeys(endpoint.host)) {
       const own = ownPlain(ctx, key);
-      if (own) steps.push({ step: 'own-store', key, detail: `mirrorauth's own store (${own.backend}): the helper is the store being asked`, ask: { source: storeSource(ctx, own), key, found: () => ({ kind: 'own-store', key, backend: own.backend }) } });
+      if (own)
+        steps.push({
+          step: 'own-store',
+          key,
+          detail: `mirrorauth's own store (${own.backend}): the helper is the store being asked`,
+          ask: { source: storeSource(ctx, own), key, found: () => ({ kind: 'own-store', key, backend: own.backend }) },
+        });
     }
   }
 
   // With no namespace known (a bare host from a helper client), only ns=* entries can apply.
-  const namespaced: Array<[StepName, string]> = mirror ? [['namespaced', ns], ['namespaced-wildcard', '*']] : ns === null ? [['namespaced-wildcard', '*']] : [];
+  const namespaced: Array<[StepName, string]> = mirror
+    ? [
+        ['namespaced', ns],
+        ['namespaced-wildcard', '*'],
+      ]
+    : ns === null
+      ? [['namespaced-wildcard', '*']]
+      : [];
   for (const [step, n] of namespaced) {
     const key = formatNamespacedKey(namespacedKey(host, endpoint.path, n));
     const entry = findNamespaced(ctx.store, endpoint, n);
     steps.push(
       entry === null
         ? { step, key, detail: `no entry in ${ctx.store.file}`, ask: null }
-        : { step, key: entry.key, detail: `${entry.backend}${entry.helper ? ` (docker-credential-${entry.helper})` : ''}`, ask: { source: storeSource(ctx, entry), key: entry.key, found: () => ({ kind: 'namespaced', key: entry.key, backend: entry.backend }) } },
+        : {
+            step,
+            key: entry.key,
+            detail: `${entry.backend}${entry.helper ? ` (docker-credential-${entry.helper})` : ''}`,
+            ask: { source: storeSource(ctx, entry), key: entry.key, found: () => ({ kind: 'namespaced', key: entry.key, backend: entry.backend }) },
+          },
     );
   }
-  if (!mirror) steps.push({ step: 'namespaced', key: null, detail: ns === null ? 'no upstream namespace given: only ns=* entries apply' : `${endpoint.host} is the registry itself`, ask: null });
+  if (!mirror)
+    steps.push({
+      step: 'namespaced',
+      key: null,
+      detail: ns === null ? 'no upstream namespace given: only ns=* entries apply' : `${endpoint.host} is the registry itself`,
+      ask: null,
+    });
 
   steps.push(...dockerPlan(ctx, endpoint.host));
 
@@ -266,7 +330,19 @@ export async function runPlan(plan: PlanStep[]): Promise<Lookup> {
         continue;
       }
       if (s.ask === null) {
-        t.push({ step: s.step, key: s.key, outcome: s.step === 'namespaced' || s.step === 'namespaced-wildcard' ? (s.key === null ? 'skipped' : 'miss') : s.step === 'explicit' || s.step === 'trusted-upstream' ? 'skipped' : 'miss', detail: s.detail });
+        t.push({
+          step: s.step,
+          key: s.key,
+          outcome:
+            s.step === 'namespaced' || s.step === 'namespaced-wildcard'
+              ? s.key === null
+                ? 'skipped'
+                : 'miss'
+              : s.step === 'explicit' || s.step === 'trusted-upstream'
+                ? 'skipped'
+                : 'miss',
+          detail: s.detail,
+        });
         continue;
       }
       let found: Found | null;
@@ -278,7 +354,8 @@ export async function runPlan(plan: PlanStep[]): Promise<Lookup> {
       }
       if (found === null) {
         const prev = t[t.length - 1];
-        if (prev && prev.step === s.step && prev.outcome === 'miss' && s.step !== 'namespaced' && s.step !== 'namespaced-wildcard') prev.key = `${prev.key}, ${s.key}`;
+        if (prev && prev.step === s.step && prev.outcome === 'miss' && s.step !== 'namespaced' && s.step !== 'namespaced-wildcard')
+          prev.key = `${prev.key}, ${s.key}`;
         else t.push({ step: s.step, key: s.key, outcome: 'miss', detail: `${s.detail}: nothing for it` });
         continue;
       }
@@ -304,12 +381,17 @@ export async function resolveCredential(ctx: CredentialContext, endpoint: Endpoi
  * the helper would tell, and presence checks never do.)
  */
 export function hasCredential(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null): boolean {
-  const any = (steps: PlanStep[]): boolean => steps.some((s) => s.explicit !== undefined || (s.ask !== null && s.ask.source.has(s.ask.key)) || (s.then !== undefined && any(s.then.plan)));
+  const any = (steps: PlanStep[]): boolean =>
+    steps.some((s) => s.explicit !== undefined || (s.ask !== null && s.ask.source.has(s.ask.key)) || (s.then !== undefined && any(s.then.plan)));
   return any(planLookup(ctx, endpoint, namespace));
 }
 
 /** dockerLookup is Docker's own lookup for a host (what nerdctl asks), with its trace. */
-export async function dockerLookup(ctx: CredentialContext, host: string, trace: LookupStep[]): Promise<{ credential: Credential; source: LookupSource } | null> {
+export async function dockerLookup(
+  ctx: CredentialContext,
+  host: string,
+  trace: LookupStep[],
+): Promise<{ credential: Credential; source: LookupSource } | null> {
   const r = await runPlan(dockerPlan(ctx, host));
   trace.push(...r.trace.filter((t) => t.step !== 'anonymous'));
   return r.source.kind === 'anonymous' ? null : { credential: r.credential, source: r.source };

@@ -38,9 +38,7 @@ export interface Source {
 }
 
 export type DockerRoute =
-  | { kind: 'helper'; helper: string; via: 'credHelpers' | 'credsStore' }
-  | { kind: 'own'; via: 'credHelpers' | 'credsStore' }
-  | { kind: 'auths' };
+  { kind: 'helper'; helper: string; via: 'credHelpers' | 'credsStore' } | { kind: 'own'; via: 'credHelpers' | 'credsStore' } | { kind: 'auths' };
 
 /** dockerRoute is the only place that decides which Docker source a key belongs to. */
 export function dockerRoute(config: DockerConfig, key: string): DockerRoute {

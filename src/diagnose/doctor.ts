@@ -34,7 +34,6 @@ export interface DoctorReport {
   diagnostics: Diagnostic[];
 }
 
-
 async function mapLimit<T, R>(items: T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
@@ -89,7 +88,12 @@ async function serveChecks(sys: System, ctx: CredentialContext, roots: string[],
         }),
       );
     }
-    const plan = await planServeTree(sys, ctx, { roots: manifest.sourceRoots, version: parseContainerdVersion(manifest.containerd), proxyUrl: manifest.proxyUrl, secret: '' }).catch(() => null);
+    const plan = await planServeTree(sys, ctx, {
+      roots: manifest.sourceRoots,
+      version: parseContainerdVersion(manifest.containerd),
+      proxyUrl: manifest.proxyUrl,
+      secret: '',
+    }).catch(() => null);
     const routesOf = (rs: Array<{ id: string }>) => rs.map((r) => r.id).join(',');
     if (plan !== null && (routesOf(plan.manifest.routes) !== routesOf(manifest.routes) || plan.manifest.dirs.join(',') !== manifest.dirs.join(','))) {
       out.push(
@@ -122,7 +126,8 @@ async function scanRoots(sys: System, o: DoctorOptions): Promise<{ roots: Doctor
       entries = await sys.fs.readdir(root);
     } catch (e) {
       roots.push({ root, exists: false, directories: 0 });
-      if (errnoCode(e) !== 'ENOENT') diagnostics.push(diagnostic('HOSTS_DIR_UNREADABLE', { message: `cannot list ${root}: ${(e as Error).message}`, file: root, rule: 'R4' }));
+      if (errnoCode(e) !== 'ENOENT')
+        diagnostics.push(diagnostic('HOSTS_DIR_UNREADABLE', { message: `cannot list ${root}: ${(e as Error).message}`, file: root, rule: 'R4' }));
       continue;
     }
     roots.push({ root, exists: true, directories: entries.length });
@@ -145,13 +150,27 @@ async function scanRoots(sys: System, o: DoctorOptions): Promise<{ roots: Doctor
       const registry = registryOfDir(e.name);
       const earlier = seenNames.get(e.name);
       if (earlier !== undefined) {
-        diagnostics.push(diagnostic('HOSTS_LATER_ROOT_SHADOWED', { message: `${dir} is never read: ${earlier} in an earlier root answers first`, file: dir, fix: `merge it into ${earlier}`, rule: 'R8' }));
+        diagnostics.push(
+          diagnostic('HOSTS_LATER_ROOT_SHADOWED', {
+            message: `${dir} is never read: ${earlier} in an earlier root answers first`,
+            file: dir,
+            fix: `merge it into ${earlier}`,
+            rule: 'R8',
+          }),
+        );
         skip.add(e.name);
         continue;
       }
       const colon = registry !== null && !e.name.endsWith('_') ? registry.lastIndexOf(':') : -1;
       if (registry !== null && colon > 0 && names.has(`${registry.slice(0, colon)}_${registry.slice(colon + 1)}_`)) {
-        diagnostics.push(diagnostic('HOSTS_DIR_NAME_SHADOWED', { message: `${dir} is never read: the ${registry.slice(0, colon)}_${registry.slice(colon + 1)}_ form next to it is tried first`, file: dir, fix: 'keep one of the two directories', rule: 'R4' }));
+        diagnostics.push(
+          diagnostic('HOSTS_DIR_NAME_SHADOWED', {
+            message: `${dir} is never read: the ${registry.slice(0, colon)}_${registry.slice(colon + 1)}_ form next to it is tried first`,
+            file: dir,
+            fix: 'keep one of the two directories',
+            rule: 'R4',
+          }),
+        );
         skip.add(e.name);
         continue;
       }
@@ -169,7 +188,9 @@ async function scanRoots(sys: System, o: DoctorOptions): Promise<{ roots: Doctor
     }
     if (hasDefault) defaultRoot = base;
     const dirs = entries.filter((e) => !skip.has(e.name));
-    const inspected = await mapLimit(dirs, 32, (e) => inspectHostDir(sys, `${base}/${e.name}`, registryOfDir(e.name) ?? 'registry.invalid', o.version, o.defaultScheme));
+    const inspected = await mapLimit(dirs, 32, (e) =>
+      inspectHostDir(sys, `${base}/${e.name}`, registryOfDir(e.name) ?? 'registry.invalid', o.version, o.defaultScheme),
+    );
     for (const i of inspected) {
       inspections.push(i);
       diagnostics.push(...i.diagnostics);
@@ -341,7 +362,14 @@ const CHECKS: Check[] = [
   {
     name: 'DOCKER_AUTH_CONFIG',
     run: ({ ctx }) =>
-      ctx.authConfigEnv === null ? [] : [diagnostic('CRED_DOCKER_AUTH_CONFIG', { message: 'DOCKER_AUTH_CONFIG is set: its entries take precedence over config.json and every helper', fix: 'unset it to use the stored credentials' })],
+      ctx.authConfigEnv === null
+        ? []
+        : [
+            diagnostic('CRED_DOCKER_AUTH_CONFIG', {
+              message: 'DOCKER_AUTH_CONFIG is set: its entries take precedence over config.json and every helper',
+              fix: 'unset it to use the stored credentials',
+            }),
+          ],
   },
   {
     name: 'the OS keychain',
@@ -353,7 +381,10 @@ const CHECKS: Check[] = [
         diagnostic(k.code === 'KEYCHAIN_LOCKED' ? 'CRED_KEYCHAIN_LOCKED' : 'CRED_KEYCHAIN_UNAVAILABLE', {
           message: `stored secrets are in the OS keychain, which ${k.code === 'KEYCHAIN_LOCKED' ? 'is locked' : 'cannot be reached'}: ${k.message}`,
           file: ctx.store.file,
-          fix: k.code === 'KEYCHAIN_LOCKED' ? 'unlock the login keyring (e.g. log in to the desktop session, or gnome-keyring-daemon --unlock)' : 'run in a session with a D-Bus session bus and a Secret Service (gnome-keyring)',
+          fix:
+            k.code === 'KEYCHAIN_LOCKED'
+              ? 'unlock the login keyring (e.g. log in to the desktop session, or gnome-keyring-daemon --unlock)'
+              : 'run in a session with a D-Bus session bus and a Secret Service (gnome-keyring)',
         }),
       ];
     },
@@ -366,7 +397,9 @@ export async function doctor(sys: System, ctx: CredentialContext | Error, o: Doc
   if (ctx instanceof Error) {
     const file = (ctx as { file?: string }).file ?? null;
     const line = (ctx as { line?: number }).line ?? null;
-    diagnostics.push(diagnostic('CRED_CONFIG_INVALID', { message: ctx.message, file, line, fix: 'fix the file by hand; nothing can be looked up until it parses' }));
+    diagnostics.push(
+      diagnostic('CRED_CONFIG_INVALID', { message: ctx.message, file, line, fix: 'fix the file by hand; nothing can be looked up until it parses' }),
+    );
     return { roots, directories: inspections.length, diagnostics };
   }
   const proxies = await serveChecks(sys, ctx, o.roots, diagnostics);

@@ -6,7 +6,15 @@
  */
 import { isEmptyCredential, type Credential } from '../credentials/credential.js';
 import { endpointPath } from '../credentials/keys.js';
-import { describeSource, dockerLookup, isSameRegistry, resolveCredential, type CredentialContext, type LookupSource, type LookupStep } from '../credentials/resolve.js';
+import {
+  describeSource,
+  dockerLookup,
+  isSameRegistry,
+  resolveCredential,
+  type CredentialContext,
+  type LookupSource,
+  type LookupStep,
+} from '../credentials/resolve.js';
 import type { CriAuth } from '../hosts/roots.js';
 import { resolveHosts, type Resolution, type ResolvedHost } from '../hosts/resolve.js';
 import type { Operation } from '../hosts/types.js';
@@ -107,7 +115,13 @@ function serveRouteOf(routes: Map<string, ServeRoute & { proxyUrl: string }>, h:
 }
 
 export async function explain(sys: System, ctx: CredentialContext, o: ExplainOptions): Promise<Explanation> {
-  const resolution = await resolveHosts(sys, { reference: o.reference, operation: o.operation, roots: o.roots, version: o.version, defaultScheme: o.defaultScheme });
+  const resolution = await resolveHosts(sys, {
+    reference: o.reference,
+    operation: o.operation,
+    roots: o.roots,
+    version: o.version,
+    defaultScheme: o.defaultScheme,
+  });
   const registry = resolution.reference.registry;
   const routes = await serveRoutes(sys, o.roots);
   const out: ExplainedHost[] = [];
@@ -120,7 +134,14 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     let secret: Credential | null = null;
     const route = serveRouteOf(routes, h);
     const serve: ServeVia | null = route
-      ? { proxyUrl: route.proxyUrl, routeId: route.id, endpoint: `${route.endpoint.scheme}://${route.endpoint.host}${route.endpoint.apiPath}`, namespace: route.namespace ?? registry, file: route.file, line: route.line }
+      ? {
+          proxyUrl: route.proxyUrl,
+          routeId: route.id,
+          endpoint: `${route.endpoint.scheme}://${route.endpoint.host}${route.endpoint.apiPath}`,
+          namespace: route.namespace ?? registry,
+          file: route.file,
+          line: route.line,
+        }
       : null;
     if (h.unusable === null) {
       try {
@@ -139,7 +160,11 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     let nerdctl: StockView;
     try {
       const d = h.unusable === null ? await dockerLookup(ctx, lookupHost, []) : null;
-      nerdctl = { ...view(d?.credential ?? null, d?.source ?? null), client: 'nerdctl', note: 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace' };
+      nerdctl = {
+        ...view(d?.credential ?? null, d?.source ?? null),
+        client: 'nerdctl',
+        note: 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace',
+      };
     } catch (e) {
       nerdctl = { ...view(null, null), client: 'nerdctl', note: `its lookup fails: ${(e as Error).message}` };
     }

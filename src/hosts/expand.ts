@@ -66,8 +66,7 @@ export function configureHosts(entries: HostConfig[] | null, refHost: string, op
         httpsFirst = true;
       }
     }
-    const ownClient =
-      explicitTls || (hasFeature(opts.version, 'headerOwnClient') && (header.length > 0 || h.dialTimeout !== null));
+    const ownClient = explicitTls || (hasFeature(opts.version, 'headerOwnClient') && (header.length > 0 || h.dialTimeout !== null));
     return {
       origin: filled.has(i) ? 'default' : h.origin,
       key: h.key,

@@ -227,7 +227,7 @@ export function isLoopbackIp(s: string): boolean {
   if (!v6) return false;
   if (v6.slice(0, 7).every((n) => n === 0) && v6[7] === 1) return true;
   // IPv4-mapped ::ffff:127.x.x.x
-  if (v6.slice(0, 5).every((n) => n === 0) && v6[5] === 0xffff) return ((v6[6] ?? 0) >> 8) === 127;
+  if (v6.slice(0, 5).every((n) => n === 0) && v6[5] === 0xffff) return (v6[6] ?? 0) >> 8 === 127;
   return false;
 }
 
@@ -242,8 +242,8 @@ export function isLocalhost(host: string): boolean {
 const durationUnits: Record<string, number> = {
   ns: 1,
   us: 1e3,
-  'µs': 1e3,
-  'μs': 1e3,
+  µs: 1e3,
+  μs: 1e3,
   ms: 1e6,
   s: 1e9,
   m: 60e9,

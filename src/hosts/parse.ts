@@ -26,9 +26,7 @@ export interface ParseFailure {
   rule: string;
 }
 
-export type ParseResult =
-  | { ok: true; hosts: HostConfig[]; diagnostics: Diagnostic[] }
-  | { ok: false; failure: ParseFailure; diagnostics: Diagnostic[] };
+export type ParseResult = { ok: true; hosts: HostConfig[]; diagnostics: Diagnostic[] } | { ok: false; failure: ParseFailure; diagnostics: Diagnostic[] };
 
 class Rejected extends Error {
   constructor(readonly failure: ParseFailure) {
@@ -131,9 +129,7 @@ class Parser {
         const rootOnly = !root && key in ROOT_ONLY;
         this.note(
           'HOSTS_UNKNOWN_KEY',
-          rootOnly
-            ? `"${key}" ${where} is ignored: it is only read at the top level of hosts.toml`
-            : `unknown key "${key}" ${where} is ignored by containerd`,
+          rootOnly ? `"${key}" ${where} is ignored: it is only read at the top level of hosts.toml` : `unknown key "${key}" ${where} is ignored by containerd`,
           keyPath,
           suggestion ? `did you mean "${suggestion}"?` : 'remove it, or check the spelling against docs/hosts-resolution.md',
           'R13',
@@ -149,12 +145,7 @@ class Parser {
   }
 
   private typeError(f: FieldValue, want: string): never {
-    reject(
-      'HOSTS_TOML_TYPE',
-      `"${f.key}" must be ${want}, not ${typeName(f.value)}`,
-      this.lines.of(f.path),
-      `write "${f.key}" as ${want}`,
-    );
+    reject('HOSTS_TOML_TYPE', `"${f.key}" must be ${want}, not ${typeName(f.value)}`, this.lines.of(f.path), `write "${f.key}" as ${want}`);
   }
 
   private stringList(f: FieldValue, want: string): string[] {
@@ -192,7 +183,12 @@ class Parser {
         u = parseGoUrl(withScheme);
       } catch (e) {
         if (!(e instanceof GoUrlError)) throw e;
-        reject('HOSTS_TOML_BAD_URL', `cannot parse ${JSON.stringify(server)} as a URL: ${e.message}`, result.line, 'write the host as https://HOST[:PORT][/PATH]');
+        reject(
+          'HOSTS_TOML_BAD_URL',
+          `cannot parse ${JSON.stringify(server)} as a URL: ${e.message}`,
+          result.line,
+          'write the host as https://HOST[:PORT][/PATH]',
+        );
       }
       result.scheme = u.scheme;
       result.host = u.host;
@@ -245,7 +241,12 @@ class Parser {
           } else if (Array.isArray(item)) {
             const pair = this.stringList({ ...client, value: item }, want);
             if (pair.length !== 2) {
-              reject('HOSTS_TOML_TYPE', `a "client" pair must hold exactly two paths (cert and key), not ${pair.length}`, this.lines.of(client.path), 'write it as ["client.cert", "client.key"]');
+              reject(
+                'HOSTS_TOML_TYPE',
+                `a "client" pair must hold exactly two paths (cert and key), not ${pair.length}`,
+                this.lines.of(client.path),
+                'write it as ["client.cert", "client.key"]',
+              );
             }
             result.clientPairs.push([this.absPath(pair[0] as string), this.absPath(pair[1] as string)]);
           } else {
@@ -274,7 +275,12 @@ class Parser {
       if (typeof dial.value !== 'string') this.typeError(dial, 'a duration string such as "5s"');
       if (dial.value !== '') {
         if (parseGoDuration(dial.value) === null) {
-          reject('HOSTS_TOML_BAD_DIAL_TIMEOUT', `"dial_timeout" ${JSON.stringify(dial.value)} is not a duration`, this.lines.of(dial.path), 'write a Go duration such as "500ms", "5s" or "1m"');
+          reject(
+            'HOSTS_TOML_BAD_DIAL_TIMEOUT',
+            `"dial_timeout" ${JSON.stringify(dial.value)} is not a duration`,
+            this.lines.of(dial.path),
+            'write a Go duration such as "500ms", "5s" or "1m"',
+          );
         }
         result.dialTimeout = dial.value;
       }
@@ -298,7 +304,8 @@ class Parser {
           break;
         case 'server':
         case 'dial_timeout':
-          if (typeof f.value !== 'string') this.typeError(f, tag === 'server' ? 'a string such as "https://registry.example.com"' : 'a duration string such as "5s"');
+          if (typeof f.value !== 'string')
+            this.typeError(f, tag === 'server' ? 'a string such as "https://registry.example.com"' : 'a duration string such as "5s"');
           break;
         default:
           break;
@@ -456,14 +463,30 @@ export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
       }
     } else {
       if (!isTable(hostField.value)) {
-        if (!v2) reject('HOSTS_TOML_NO_HOST_TREE', `"host" must be a table, not ${typeName(hostField.value)} ("invalid \`host\` tree")`, lines.of(['host']), 'declare mirrors as [host."https://mirror.example.com"] tables');
-        reject('HOSTS_TOML_TYPE', `"host" must be a table, not ${typeName(hostField.value)}`, lines.of(['host']), 'declare mirrors as [host."https://mirror.example.com"] tables');
+        if (!v2)
+          reject(
+            'HOSTS_TOML_NO_HOST_TREE',
+            `"host" must be a table, not ${typeName(hostField.value)} ("invalid \`host\` tree")`,
+            lines.of(['host']),
+            'declare mirrors as [host."https://mirror.example.com"] tables',
+          );
+        reject(
+          'HOSTS_TOML_TYPE',
+          `"host" must be a table, not ${typeName(hostField.value)}`,
+          lines.of(['host']),
+          'declare mirrors as [host."https://mirror.example.com"] tables',
+        );
       }
       hostTable = hostField.value;
     }
     for (const [key, value] of Object.entries(hostTable)) {
       if (!isTable(value)) {
-        reject('HOSTS_TOML_TYPE', `host ${JSON.stringify(key)} must be a table, not ${typeName(value)}`, lines.of(['host', key]), `declare it as [host.${JSON.stringify(key)}]`);
+        reject(
+          'HOSTS_TOML_TYPE',
+          `host ${JSON.stringify(key)} must be a table, not ${typeName(value)}`,
+          lines.of(['host', key]),
+          `declare it as [host.${JSON.stringify(key)}]`,
+        );
       }
     }
     const order = parser.hostOrder(hostTable, outline);

@@ -65,7 +65,14 @@ export function planFor(op: Operation, target: Target, version: ContainerdVersio
     case 'fetch-blob':
       return { method: 'GET', parts: ['blobs', target.blobDigest ?? target.digest ?? ''], needs: [], firstOnly: false, carriesNs: true, label: 'fetch blob' };
     case 'push-blob':
-      return { method: 'HEAD', parts: ['blobs', target.blobDigest ?? target.digest ?? ''], needs: ['push'], firstOnly: true, carriesNs: nsOnPush, label: 'push blob' };
+      return {
+        method: 'HEAD',
+        parts: ['blobs', target.blobDigest ?? target.digest ?? ''],
+        needs: ['push'],
+        firstOnly: true,
+        carriesNs: nsOnPush,
+        label: 'push blob',
+      };
     default: {
       const never: never = op;
       return never;

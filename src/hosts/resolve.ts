@@ -159,7 +159,13 @@ function hostDiagnostics(hosts: RegistryHost[], entries: HostConfig[] | null, ve
   return out;
 }
 
-async function lookupDiagnostics(sys: System, roots: string[], lookup: { dir: string | null; root: string | null }, host: string, source: string): Promise<Diagnostic[]> {
+async function lookupDiagnostics(
+  sys: System,
+  roots: string[],
+  lookup: { dir: string | null; root: string | null },
+  host: string,
+  source: string,
+): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   if (lookup.dir === null || lookup.root === null) return out;
   const candidates = hostPaths(lookup.root, host, sys.platform);
@@ -223,7 +229,11 @@ export async function resolveHosts(sys: System, opts: ResolveOptions): Promise<R
     diagnostics.push(...(await lookupDiagnostics(sys, opts.roots, lookup, ref.registry, loaded.source)));
   }
 
-  const plan = planFor(opts.operation, { repository: ref.repository, tag: ref.tag, digest: ref.digest, ...(opts.blobDigest ? { blobDigest: opts.blobDigest } : {}) }, version);
+  const plan = planFor(
+    opts.operation,
+    { repository: ref.repository, tag: ref.tag, digest: ref.digest, ...(opts.blobDigest ? { blobDigest: opts.blobDigest } : {}) },
+    version,
+  );
   let registryHosts: RegistryHost[] = [];
   if (!fatal) {
     registryHosts = configureHosts(entries, ref.registry, { version, defaultScheme: opts.defaultScheme ?? '', file: hostsFile });
@@ -312,7 +322,13 @@ export interface DirInspection {
  * (rules R10–R21, R31, R12) without looking anything up around it: the unit
  * `doctor` runs over every directory of every root.
  */
-export async function inspectHostDir(sys: System, dir: string, registry: string, version: ContainerdVersion, defaultScheme: '' | 'http' | 'https' = ''): Promise<DirInspection> {
+export async function inspectHostDir(
+  sys: System,
+  dir: string,
+  registry: string,
+  version: ContainerdVersion,
+  defaultScheme: '' | 'http' | 'https' = '',
+): Promise<DirInspection> {
   const loaded = await loadHostDir(sys, dir, version);
   const diagnostics = [...loaded.diagnostics];
   if (loaded.fatal) return { dir, registry, source: loaded.source, hostsFile: loaded.file, hosts: [], fatal: true, diagnostics };
@@ -328,6 +344,16 @@ export async function inspectHostDir(sys: System, dir: string, registry: string,
  * of `registry` (a reference of that registry stands in; the repository does
  * not change which hosts are used).
  */
-export async function resolveRegistryHosts(sys: System, registry: string, o: { roots: string[]; version: ContainerdVersion; defaultScheme?: '' | 'http' | 'https' }): Promise<Resolution> {
-  return resolveHosts(sys, { reference: `${registry}/mirrorauth/probe:latest`, operation: 'pull', roots: o.roots, version: o.version, defaultScheme: o.defaultScheme ?? '' });
+export async function resolveRegistryHosts(
+  sys: System,
+  registry: string,
+  o: { roots: string[]; version: ContainerdVersion; defaultScheme?: '' | 'http' | 'https' },
+): Promise<Resolution> {
+  return resolveHosts(sys, {
+    reference: `${registry}/mirrorauth/probe:latest`,
+    operation: 'pull',
+    roots: o.roots,
+    version: o.version,
+    defaultScheme: o.defaultScheme ?? '',
+  });
 }

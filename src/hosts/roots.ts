@@ -127,7 +127,7 @@ export async function rootsFromContainerdConfig(sys: System, file: string): Prom
   } catch (e) {
     throw new MirrorauthError('IO', `cannot read containerd config ${file}: ${errnoCode(e) ?? (e as Error).message}`, {
       file,
-      hint: 'give the path of containerd\'s config.toml (usually /etc/containerd/config.toml)',
+      hint: "give the path of containerd's config.toml (usually /etc/containerd/config.toml)",
       cause: e,
     });
   }

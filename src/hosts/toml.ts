@@ -31,9 +31,7 @@ export interface TomlDocument {
   outline: OutlineEvent[];
 }
 
-export type TomlResult =
-  | { ok: true; doc: TomlDocument }
-  | { ok: false; message: string; line: number | null; column: number | null };
+export type TomlResult = { ok: true; doc: TomlDocument } | { ok: false; message: string; line: number | null; column: number | null };
 
 class ScanError extends Error {
   constructor(

@@ -81,7 +81,10 @@ export function parseRegistryUri(uri: string): RegistryUri | null {
  * a secret; Bazel asks for every URL it fetches, and unknown hosts get {}.
  */
 function knownHost(ctx: CredentialContext, sys: System, target: RegistryUri): boolean {
-  const allow = (sys.env[BAZEL_ALLOW_ENV] ?? '').split(',').map((x) => canonicalHost(x.trim())).filter(Boolean);
+  const allow = (sys.env[BAZEL_ALLOW_ENV] ?? '')
+    .split(',')
+    .map((x) => canonicalHost(x.trim()))
+    .filter(Boolean);
   if (allow.includes(canonicalHost(target.host))) return true;
   return hasCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
 }
@@ -100,7 +103,10 @@ export async function handleBazel(sys: System, input: string): Promise<BazelRepl
   if (target === null) return none();
   // plain http: credentials only for loopback or a host the user marked insecure; a password or
   // token goes to a realm learnt over plain http only for a marked host (an on-path attacker writes the challenge)
-  const insecure = (sys.env[BAZEL_INSECURE_ENV] ?? '').split(',').map((x) => canonicalHost(x.trim())).filter(Boolean);
+  const insecure = (sys.env[BAZEL_INSECURE_ENV] ?? '')
+    .split(',')
+    .map((x) => canonicalHost(x.trim()))
+    .filter(Boolean);
   const plain = target.apiBase.startsWith('http:');
   const marked = insecure.includes(canonicalHost(target.host)) || insecure.includes(canonicalHost(target.host.replace(/:80$/, '')));
   if (plain && !marked && !isLocalhost(target.host.replace(/:80$/, ''))) return none();
@@ -110,7 +116,12 @@ export async function handleBazel(sys: System, input: string): Promise<BazelRepl
     const lookup = await resolveCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
     if (lookup.source.kind === 'anonymous') return none();
     const cache = await TokenCache.open(sys);
-    const auth = await authorizationFor(sys, cache, { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'], plainHttpRealms: marked }, lookup.credential);
+    const auth = await authorizationFor(
+      sys,
+      cache,
+      { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'], plainHttpRealms: marked },
+      lookup.credential,
+    );
     await cache.save().catch(() => undefined);
     if (auth.header === null) return none();
     const reply: { headers: Record<string, string[]>; expires?: string } = { headers: { Authorization: [auth.header] } };

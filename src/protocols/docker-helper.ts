@@ -12,9 +12,10 @@ import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { openCredentials, resolveCredential } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
 import type { System } from '../system/system.js';
+import { VERSION } from '../version.js';
 
 export const HELPER_PROGRAM = 'docker-credential-mirrorauth';
-export const HELPER_VERSION = '0.1.0';
+export const HELPER_VERSION = VERSION;
 const USAGE = `Usage: ${HELPER_PROGRAM} <store|get|erase|list|version>`;
 
 export interface HelperReply {
@@ -65,7 +66,8 @@ async function store(sys: System, input: string): Promise<HelperReply> {
   } catch (e) {
     return fail((e as Error).message.split('\n')[0] ?? 'invalid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('the request must be a JSON object {"ServerURL": …, "Username": …, "Secret": …}');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return fail('the request must be a JSON object {"ServerURL": …, "Username": …, "Secret": …}');
   const req = parsed as { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
   const serverURL = typeof req.ServerURL === 'string' ? req.ServerURL.trim() : '';
   const username = typeof req.Username === 'string' ? req.Username : '';

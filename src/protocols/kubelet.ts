@@ -14,7 +14,11 @@ import { parseGoDuration } from '../hosts/go-semantics.js';
 import { parseReference } from '../reference/reference.js';
 import type { System } from '../system/system.js';
 
-export const KUBELET_API_VERSIONS = ['credentialprovider.kubelet.k8s.io/v1', 'credentialprovider.kubelet.k8s.io/v1beta1', 'credentialprovider.kubelet.k8s.io/v1alpha1'] as const;
+export const KUBELET_API_VERSIONS = [
+  'credentialprovider.kubelet.k8s.io/v1',
+  'credentialprovider.kubelet.k8s.io/v1beta1',
+  'credentialprovider.kubelet.k8s.io/v1alpha1',
+] as const;
 const REQUEST_FIELDS = new Set(['apiVersion', 'kind', 'image', 'serviceAccountToken', 'serviceAccountAnnotations']);
 
 export interface KubeletReply {
@@ -49,7 +53,8 @@ export async function handleKubelet(sys: System, input: string, o: KubeletOption
   }
   if (req.kind !== 'CredentialProviderRequest') return bad(`kind must be CredentialProviderRequest, not ${JSON.stringify(req.kind)}`);
   if (typeof req.image !== 'string' || req.image === '') return bad('the request has no "image"');
-  if (o.cacheDuration !== undefined && parseGoDuration(o.cacheDuration) === null) return bad(`--cache-duration ${JSON.stringify(o.cacheDuration)} is not a duration such as 5m0s`);
+  if (o.cacheDuration !== undefined && parseGoDuration(o.cacheDuration) === null)
+    return bad(`--cache-duration ${JSON.stringify(o.cacheDuration)} is not a duration such as 5m0s`);
 
   let registry: string;
   try {
@@ -68,7 +73,11 @@ export async function handleKubelet(sys: System, input: string, o: KubeletOption
     const c = r.credential;
     if (r.source.kind !== 'anonymous') {
       if (c.password !== '') auth[registry] = { username: c.username, password: c.password };
-      else return { ...finish(response, auth), stderr: `mirrorauth kubelet-provider: the credential for ${registry} is a token kubelet cannot use (only username/password); answering none\n` };
+      else
+        return {
+          ...finish(response, auth),
+          stderr: `mirrorauth kubelet-provider: the credential for ${registry} is a token kubelet cannot use (only username/password); answering none\n`,
+        };
     }
   } catch (e) {
     return bad(isMirrorauthError(e) ? e.message : (e as Error).message);

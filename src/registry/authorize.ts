@@ -52,7 +52,10 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
     } else {
       const header = res.headers.get('www-authenticate');
       const c = preferredChallenge(parseWwwAuthenticate(header ? [header] : []));
-      challenge = c === null ? { scheme: 'none', realm: null, service: null } : { scheme: c.scheme === 'bearer' ? 'bearer' : 'basic', realm: c.params.realm ?? null, service: c.params.service ?? null };
+      challenge =
+        c === null
+          ? { scheme: 'none', realm: null, service: null }
+          : { scheme: c.scheme === 'bearer' ? 'bearer' : 'basic', realm: c.params.realm ?? null, service: c.params.service ?? null };
     }
     // a challenge read over plain http could be anyone's: it is used once, never cached
     if (!plain) cache.setChallenge(base, challenge);
@@ -60,9 +63,13 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
   t.onChallenge?.(challenge.scheme);
   if (challenge.scheme === 'none') return { header: null, expiresAt: null, network };
   if (plain && challenge.scheme === 'bearer' && !t.plainHttpRealms) {
-    throw new MirrorauthError('REALM_REJECTED', `${new URL(base).host} asked over plain http for a token from ${challenge.realm ?? 'a realm'}; no credentials are sent to a realm learnt over plain http`, {
-      hint: `if you trust this registry over plain http, list it in ${'MIRRORAUTH_BAZEL_INSECURE_HOSTS'} (HOST:PORT)`,
-    });
+    throw new MirrorauthError(
+      'REALM_REJECTED',
+      `${new URL(base).host} asked over plain http for a token from ${challenge.realm ?? 'a realm'}; no credentials are sent to a realm learnt over plain http`,
+      {
+        hint: `if you trust this registry over plain http, list it in ${'MIRRORAUTH_BAZEL_INSECURE_HOSTS'} (HOST:PORT)`,
+      },
+    );
   }
   if (challenge.scheme === 'basic') {
     if (credential.password === '') return { header: null, expiresAt: null, network };
@@ -74,7 +81,14 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
   const key = tokenKey(challenge.realm ?? '', challenge.service, [scope], identity);
   const cached = cache.token(key, TOKEN_MARGIN_MS);
   if (cached) return { header: `Bearer ${cached.token}`, expiresAt: cached.expiresAt, network };
-  const token = await fetchToken(sys, { realm: challenge.realm ?? '', service: challenge.service, scopes: [scope], credential, registry: new URL(base), tls: t.tls ?? null });
+  const token = await fetchToken(sys, {
+    realm: challenge.realm ?? '',
+    service: challenge.service,
+    scopes: [scope],
+    credential,
+    registry: new URL(base),
+    tls: t.tls ?? null,
+  });
   const expiresAt = token.issuedAtMs + token.expiresInS * 1000;
   cache.setToken(key, { token: token.token, expiresAt });
   return { header: `Bearer ${token.token}`, expiresAt, network: true };

@@ -115,7 +115,10 @@ export interface StreamResponse {
 
 export interface StreamClient {
   /** Sends one request; redirects are never followed and bodies are raw bytes (no decompression). */
-  request(url: string, opts: { method: string; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number; body?: NodeJS.ReadableStream }): Promise<StreamResponse>;
+  request(
+    url: string,
+    opts: { method: string; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number; body?: NodeJS.ReadableStream },
+  ): Promise<StreamResponse>;
   close(): Promise<void>;
 }
 

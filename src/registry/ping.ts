@@ -29,7 +29,6 @@ export interface VerifyResult {
   url: string;
 }
 
-
 /** verifyCredential throws AUTH_FAILED for refused credentials and REGISTRY_ERROR for anything unexpected. */
 export async function verifyCredential(sys: System, t: VerifyTarget, credential: Credential): Promise<VerifyResult> {
   const url = pingUrl(t.apiBase, t.namespace);
@@ -37,19 +36,32 @@ export async function verifyCredential(sys: System, t: VerifyTarget, credential:
   const first = await request(sys, url, { tls: t.tls ?? null });
   if (first.status >= 200 && first.status < 300) return { scheme: 'none', refreshToken: null, url };
   if (first.status >= 300 && first.status < 400) {
-    throw new MirrorauthError('REGISTRY_ERROR', `${registry.origin} redirects the API check to ${first.headers.get('location') ?? 'elsewhere'}; credentials are never sent after a redirect`, {
-      hint: 'log in to the address the registry redirects to, if that is the registry you mean',
-    });
+    throw new MirrorauthError(
+      'REGISTRY_ERROR',
+      `${registry.origin} redirects the API check to ${first.headers.get('location') ?? 'elsewhere'}; credentials are never sent after a redirect`,
+      {
+        hint: 'log in to the address the registry redirects to, if that is the registry you mean',
+      },
+    );
   }
-  if (first.status !== 401) throw new MirrorauthError('REGISTRY_ERROR', `${url} answered HTTP ${first.status}, not a registry API answer`, { hint: 'check the address and the path (for Harbor-style proxies include /v2/<project>)' });
+  if (first.status !== 401)
+    throw new MirrorauthError('REGISTRY_ERROR', `${url} answered HTTP ${first.status}, not a registry API answer`, {
+      hint: 'check the address and the path (for Harbor-style proxies include /v2/<project>)',
+    });
   const challenges = parseWwwAuthenticate(first.headers.get('www-authenticate') ? [first.headers.get('www-authenticate') as string] : []);
   const challenge = preferredChallenge(challenges);
   if (challenge === null) throw new MirrorauthError('REGISTRY_ERROR', `${url} asked for authentication without a Basic or Bearer challenge`);
   if (challenge.scheme === 'basic') {
-    if (credential.password === '') throw new MirrorauthError('AUTH_FAILED', `${registry.origin} uses Basic authentication and needs a password`, { hint: 'log in with a user name and password' });
+    if (credential.password === '')
+      throw new MirrorauthError('AUTH_FAILED', `${registry.origin} uses Basic authentication and needs a password`, {
+        hint: 'log in with a user name and password',
+      });
     const res = await request(sys, url, { headers: { authorization: basicAuthorization(credential) }, tls: t.tls ?? null });
     if (res.status >= 200 && res.status < 300) return { scheme: 'basic', refreshToken: null, url };
-    if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `${registry.origin} refused the credentials (HTTP ${res.status}): wrong user name or password`, { hint: 'check the user name and password; nothing was stored' });
+    if (res.status === 401 || res.status === 403)
+      throw new MirrorauthError('AUTH_FAILED', `${registry.origin} refused the credentials (HTTP ${res.status}): wrong user name or password`, {
+        hint: 'check the user name and password; nothing was stored',
+      });
     throw new MirrorauthError('REGISTRY_ERROR', `${url} answered HTTP ${res.status} with credentials`);
   }
   const realm = challenge.params.realm;
@@ -58,6 +70,9 @@ export async function verifyCredential(sys: System, t: VerifyTarget, credential:
   const token = await fetchToken(sys, { realm, service: challenge.params.service ?? null, scopes, credential, registry, tls: t.tls ?? null, offline: true });
   const res = await request(sys, url, { headers: { authorization: `Bearer ${token.token}` }, tls: t.tls ?? null });
   if (res.status >= 200 && res.status < 300) return { scheme: 'bearer', refreshToken: token.refreshToken, url };
-  if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `${registry.origin} refused the token issued for these credentials (HTTP ${res.status})`, { hint: 'check the user name and password; nothing was stored' });
+  if (res.status === 401 || res.status === 403)
+    throw new MirrorauthError('AUTH_FAILED', `${registry.origin} refused the token issued for these credentials (HTTP ${res.status})`, {
+      hint: 'check the user name and password; nothing was stored',
+    });
   throw new MirrorauthError('REGISTRY_ERROR', `${url} answered HTTP ${res.status} with a token`);
 }

@@ -46,7 +46,20 @@ export async function probeHost(sys: System, t: ProbeTarget, credential: Credent
         try {
           // the host comes from the user's hosts.toml, which names its scheme: a plain-http endpoint there is
           // the user's choice (containerd itself answers its realm), unlike a URI a build hands `bazel get`
-          const auth = await authorizationFor(sys, cache, { apiBase, namespace: t.namespace, repository: t.repository, actions: ['pull'], tls: t.tls, plainHttpRealms: true, onChallenge: (s) => (scheme = s) }, credential);
+          const auth = await authorizationFor(
+            sys,
+            cache,
+            {
+              apiBase,
+              namespace: t.namespace,
+              repository: t.repository,
+              actions: ['pull'],
+              tls: t.tls,
+              plainHttpRealms: true,
+              onChallenge: (s) => (scheme = s),
+            },
+            credential,
+          );
           header = auth.header;
           if (scheme === 'bearer') tokenExchange = header ? 'ok' : 'failed';
         } catch (e) {

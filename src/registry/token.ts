@@ -36,8 +36,8 @@ function ipv6Words(text: string): number[] | null {
   }
   const halves = s.split('::');
   if (halves.length > 2) return null;
-  const head = halves[0] ? (halves[0]).split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? (halves[1]).split(':') : [];
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
   const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
   const words = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...tail].map((w) => parseInt(w, 16));
   return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : null;
@@ -78,13 +78,17 @@ export function validateRealm(realm: string, registry: URL): URL {
   try {
     u = new URL(realm);
   } catch {
-    throw new MirrorauthError('REALM_REJECTED', `the registry's token realm ${JSON.stringify(realm)} is not a URL`, { hint: 'the registry is misconfigured; no credentials were sent' });
+    throw new MirrorauthError('REALM_REJECTED', `the registry's token realm ${JSON.stringify(realm)} is not a URL`, {
+      hint: 'the registry is misconfigured; no credentials were sent',
+    });
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') {
     throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} uses ${u.protocol}, not http(s)`, { hint: 'no credentials were sent' });
   }
   if (registry.protocol === 'https:' && u.protocol === 'http:') {
-    throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} would downgrade ${registry.origin} from https to http`, { hint: 'no credentials were sent; fix the realm in the registry configuration' });
+    throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} would downgrade ${registry.origin} from https to http`, {
+      hint: 'no credentials were sent; fix the realm in the registry configuration',
+    });
   }
   if (u.hostname !== registry.hostname && (isPrivateOrLoopback(u.hostname) || u.username !== '' || u.password !== '')) {
     throw new MirrorauthError('REALM_REJECTED', `token realm ${u.origin} is a private or loopback address other than the registry ${registry.hostname}`, {
@@ -93,7 +97,6 @@ export function validateRealm(realm: string, registry: URL): URL {
   }
   return u;
 }
-
 
 function parseTokenBody(body: string, realm: URL): Omit<TokenResult, 'issuedAtMs'> & { issuedAt: string | null } {
   let j: Record<string, unknown>;
@@ -140,9 +143,13 @@ export async function checkRealmAddresses(sys: System, realm: URL, registry: URL
   }
   const inside = addresses.find((a) => isPrivateOrLoopback(a));
   if (inside !== undefined) {
-    throw new MirrorauthError('REALM_REJECTED', `token realm ${realm.origin} resolves to ${inside}, a private or loopback address other than the registry ${registry.hostname}`, {
-      hint: 'no credentials were sent; a realm that reaches an internal address is refused unless it is the registry itself',
-    });
+    throw new MirrorauthError(
+      'REALM_REJECTED',
+      `token realm ${realm.origin} resolves to ${inside}, a private or loopback address other than the registry ${registry.hostname}`,
+      {
+        hint: 'no credentials were sent; a realm that reaches an internal address is refused unless it is the registry itself',
+      },
+    );
   }
 }
 
@@ -179,7 +186,10 @@ export async function fetchToken(sys: System, r: TokenRequest): Promise<TokenRes
     if (res.status >= 200 && res.status < 300) return finish(res.body);
     const fallback = res.status === 400 || res.status === 401 || res.status === 404 || (res.status === 405 && c.username !== '');
     if (!fallback || c.password === '') {
-      if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, { hint: 'check the user name and password' });
+      if (res.status === 401 || res.status === 403)
+        throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, {
+          hint: 'check the user name and password',
+        });
       throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered HTTP ${res.status}`);
     }
   }
@@ -193,8 +203,14 @@ export async function fetchToken(sys: System, r: TokenRequest): Promise<TokenRes
       url.searchParams.set('client_id', CLIENT_ID);
     }
   }
-  const res = await request(sys, url.toString(), { headers: hasSecret && c.password !== '' ? { authorization: basicAuthorization(c) } : {}, tls: r.tls ?? null });
+  const res = await request(sys, url.toString(), {
+    headers: hasSecret && c.password !== '' ? { authorization: basicAuthorization(c) } : {},
+    tls: r.tls ?? null,
+  });
   if (res.status >= 200 && res.status < 300) return finish(res.body);
-  if (res.status === 401 || res.status === 403) throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, { hint: 'check the user name and password' });
+  if (res.status === 401 || res.status === 403)
+    throw new MirrorauthError('AUTH_FAILED', `token server ${realm.origin} refused the credentials (HTTP ${res.status})`, {
+      hint: 'check the user name and password',
+    });
   throw new MirrorauthError('REGISTRY_ERROR', `token server ${realm.origin} answered HTTP ${res.status}`);
 }

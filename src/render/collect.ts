@@ -42,7 +42,15 @@ export interface CollectOptions {
   defaultScheme: '' | 'http' | 'https';
 }
 
-async function endpointFor(ctx: CredentialContext, host: string, path: string, scheme: string, registry: string, tls: RenderedEndpoint['tls'], isUpstream = false): Promise<RenderedEndpoint> {
+async function endpointFor(
+  ctx: CredentialContext,
+  host: string,
+  path: string,
+  scheme: string,
+  registry: string,
+  tls: RenderedEndpoint['tls'],
+  isUpstream = false,
+): Promise<RenderedEndpoint> {
   const r = await resolveCredential(ctx, { host, path }, registry);
   const found = r.source.kind !== 'anonymous' && !isEmptyCredential(r.credential);
   return { host, path, scheme, registry, credential: found ? r.credential : null, source: r.source.kind, tls, isUpstream };
@@ -62,14 +70,28 @@ export async function collectCredentials(sys: System, ctx: CredentialContext, re
     const r = await resolveRegistryHosts(sys, registry, o);
     if (r.fatal) {
       const why = r.diagnostics.find((d) => d.severity === 'error');
-      throw new MirrorauthError('RESOLUTION_FAILED', `containerd cannot use the hosts configuration of ${registry}: ${why?.message ?? 'see mirrorauth hosts'}`, {
-        ...(why?.file ? { file: why.file } : {}),
-        hint: why?.fix ?? `run: mirrorauth hosts ${registry}/x`,
-      });
+      throw new MirrorauthError(
+        'RESOLUTION_FAILED',
+        `containerd cannot use the hosts configuration of ${registry}: ${why?.message ?? 'see mirrorauth hosts'}`,
+        {
+          ...(why?.file ? { file: why.file } : {}),
+          hint: why?.fix ?? `run: mirrorauth hosts ${registry}/x`,
+        },
+      );
     }
     for (const h of r.hosts) {
       if (h.unusable !== null) continue;
-      endpoints.push(await endpointFor(ctx, h.credentialHost ?? h.host, endpointPath(h.path), h.scheme, registry, { caCerts: h.caCerts, clientPairs: h.clientPairs, skipVerify: h.skipVerify }, h.origin === 'default' || isSameRegistry(h.credentialHost ?? h.host, registry)));
+      endpoints.push(
+        await endpointFor(
+          ctx,
+          h.credentialHost ?? h.host,
+          endpointPath(h.path),
+          h.scheme,
+          registry,
+          { caCerts: h.caCerts, clientPairs: h.clientPairs, skipVerify: h.skipVerify },
+          h.origin === 'default' || isSameRegistry(h.credentialHost ?? h.host, registry),
+        ),
+      );
     }
     let named: RenderedEndpoint;
     if (e.namespace !== null) {

@@ -37,9 +37,13 @@ function byKey(sets: RegistrySet[], key: (host: string) => string): Map<string, 
     const k = key(e.host);
     const prev = out.get(k);
     if (prev && conflicts(prev, e)) {
-      throw new MirrorauthError('USAGE', `${k} would need two different credentials (for ${prev.registry} and ${e.registry}); this format keys credentials by host only`, {
-        hint: 'render them into separate files, or use --helper so the consumer asks mirrorauth per request',
-      });
+      throw new MirrorauthError(
+        'USAGE',
+        `${k} would need two different credentials (for ${prev.registry} and ${e.registry}); this format keys credentials by host only`,
+        {
+          hint: 'render them into separate files, or use --helper so the consumer asks mirrorauth per request',
+        },
+      );
     }
     if (!prev || (!prev.credential && e.credential)) out.set(k, e);
   }
@@ -72,7 +76,10 @@ function endpointUrl(e: RenderedEndpoint): string {
 }
 
 function k3s(sets: RegistrySet[], helper: boolean): { text: string; missing: string[] } {
-  if (helper) throw new MirrorauthError('USAGE', 'k3s cannot run a credential helper: --helper is not available for --format k3s', { hint: 'render the secrets, or use the kubelet credential provider (mirrorauth kubelet-provider)' });
+  if (helper)
+    throw new MirrorauthError('USAGE', 'k3s cannot run a credential helper: --helper is not available for --format k3s', {
+      hint: 'render the secrets, or use the kubelet credential provider (mirrorauth kubelet-provider)',
+    });
   const missing: string[] = [];
   const lines: string[] = ['mirrors:'];
   const configs = new Map<string, RenderedEndpoint>();
@@ -84,9 +91,13 @@ function k3s(sets: RegistrySet[], helper: boolean): { text: string; missing: str
     for (const e of mirrors) {
       const prev = configs.get(e.host);
       if (prev && conflicts(prev, e)) {
-        throw new MirrorauthError('USAGE', `k3s keys credentials by endpoint host only, but ${e.host} has different credentials for ${prev.registry} and ${e.registry}`, {
-          hint: 'k3s cannot express per-upstream credentials for one mirror host; give the mirror one ns=* credential, or render separately',
-        });
+        throw new MirrorauthError(
+          'USAGE',
+          `k3s keys credentials by endpoint host only, but ${e.host} has different credentials for ${prev.registry} and ${e.registry}`,
+          {
+            hint: 'k3s cannot express per-upstream credentials for one mirror host; give the mirror one ns=* credential, or render separately',
+          },
+        );
       }
       if (!prev || (!prev.credential && e.credential) || (!prev.tls.caCerts.length && e.tls.caCerts.length)) configs.set(e.host, e);
     }

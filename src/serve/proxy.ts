@@ -80,7 +80,20 @@ export interface ProxyDeps {
 
 // what a client may tell the upstream, and what the upstream may tell the client
 const REQUEST_HEADERS = ['accept', 'range', 'accept-encoding', 'if-none-match', 'if-range', 'user-agent'];
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'docker-content-digest', 'content-range', 'accept-ranges', 'etag', 'content-encoding', 'link', 'oci-filters-applied', 'docker-distribution-api-version', 'last-modified', 'cache-control'];
+const RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'docker-content-digest',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'content-encoding',
+  'link',
+  'oci-filters-applied',
+  'docker-distribution-api-version',
+  'last-modified',
+  'cache-control',
+];
 const MAX_SAME_ORIGIN_REDIRECTS = 5;
 
 function digestOf(s: string): Buffer {
@@ -112,7 +125,12 @@ export function clientSecretOk(authorization: string | undefined, secret: string
 
 function ociError(res: ServerResponse, method: string, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ errors: [{ code, message, detail: null }] });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'docker-distribution-api-version': 'registry/2.0', ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'docker-distribution-api-version': 'registry/2.0',
+    ...extra,
+  });
   res.end(method === 'HEAD' ? undefined : body);
 }
 
@@ -146,9 +164,16 @@ async function routesFor(deps: ProxyDeps, routeId: string | null, nsParam: strin
   if (ns === '*') return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: 'ns=* names no registry' };
   if (routeId !== null) {
     const route = table.byId.get(routeId);
-    if (!route) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `no route ${routeId} (the rendered hosts.toml is older than this proxy's routes: re-render)` };
+    if (!route)
+      return {
+        ok: false,
+        status: 404,
+        code: 'NAME_UNKNOWN',
+        message: `no route ${routeId} (the rendered hosts.toml is older than this proxy's routes: re-render)`,
+      };
     if (route.namespace !== null) {
-      if (ns !== null && ns !== route.namespace) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `route ${routeId} serves ns=${route.namespace}, not ns=${ns}` };
+      if (ns !== null && ns !== route.namespace)
+        return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `route ${routeId} serves ns=${route.namespace}, not ns=${ns}` };
       return { ok: true, routes: [route], ns: route.namespace, pinned: true };
     }
     if (ns === null) return { ok: false, status: 404, code: 'NAME_UNKNOWN', message: `route ${routeId} needs ?ns=REGISTRY` };
@@ -187,12 +212,22 @@ function scopesFor(method: string, repository: string, query: URLSearchParams): 
   if (!PUSH_METHODS.has(method)) return [`repository:${repository}:pull`];
   const scopes = [`repository:${repository}:pull,push`];
   const from = query.get('from');
-  if (query.get('mount') !== null && from !== null && from !== repository && /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/.test(from)) scopes.push(`repository:${from}:pull`);
+  if (query.get('mount') !== null && from !== null && from !== repository && /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/.test(from))
+    scopes.push(`repository:${from}:pull`);
   return scopes;
 }
 
 /** forward sends one request to one route's endpoint, answering its challenge; never follows cross-origin redirects. */
-async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repository: string, rest: string, query: URLSearchParams, req: IncomingMessage, signal: AbortSignal): Promise<Attempt> {
+async function forward(
+  deps: ProxyDeps,
+  route: ServeRoute,
+  ns: string,
+  repository: string,
+  rest: string,
+  query: URLSearchParams,
+  req: IncomingMessage,
+  signal: AbortSignal,
+): Promise<Attempt> {
   let base = endpointUrl(route);
   let registry = new URL(base);
   let space = base;
@@ -282,7 +317,13 @@ async function forward(deps: ProxyDeps, route: ServeRoute, ns: string, repositor
  * back here (containerd drops its authorizer when a Location changes host).
  * A Location on another origin is returned as it is.
  */
-export function clientLocation(upstream: URL, endpointBase: URL, inbound: { routeId: string | null; via: 'path' | 'repository' | 'catch-all' }, ns: string, pinned: boolean): string {
+export function clientLocation(
+  upstream: URL,
+  endpointBase: URL,
+  inbound: { routeId: string | null; via: 'path' | 'repository' | 'catch-all' },
+  ns: string,
+  pinned: boolean,
+): string {
   const prefix = `${endpointBase.pathname.replace(/\/+$/, '')}/`;
   if (upstream.origin !== endpointBase.origin || !upstream.pathname.startsWith(prefix)) return upstream.toString();
   const rest = upstream.pathname.slice(prefix.length);
@@ -311,7 +352,19 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
   const started = deps.sys.monotonic();
   const method = req.method ?? 'GET';
   const u = new URL(req.url ?? '/', 'http://proxy.invalid');
-  const rec: AccessRecord = { time: new Date(deps.sys.now()).toISOString(), method, path: u.pathname, route: null, ns: null, endpoint: null, credential: null, status: 0, upstreamStatus: null, bytes: 0, ms: 0 };
+  const rec: AccessRecord = {
+    time: new Date(deps.sys.now()).toISOString(),
+    method,
+    path: u.pathname,
+    route: null,
+    ns: null,
+    endpoint: null,
+    credential: null,
+    status: 0,
+    upstreamStatus: null,
+    bytes: 0,
+    ms: 0,
+  };
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
@@ -334,7 +387,8 @@ export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerR
     if (access !== true) {
       // 401 with a Basic challenge only when nothing was presented (registries.conf clients log in with the
       // secret); a wrong secret is a plain 403 so no client starts a credential dance against the proxy
-      if (access === null) ociError(res, method, 401, 'UNAUTHORIZED', 'mirrorauth serve needs its access secret', { 'www-authenticate': 'Basic realm="mirrorauth serve"' });
+      if (access === null)
+        ociError(res, method, 401, 'UNAUTHORIZED', 'mirrorauth serve needs its access secret', { 'www-authenticate': 'Basic realm="mirrorauth serve"' });
       else ociError(res, method, 403, 'DENIED', 'wrong mirrorauth serve access secret');
       return done(access === null ? 'no access secret' : 'wrong access secret');
     }

@@ -23,7 +23,17 @@ import type { HostConfig, RegistryHost } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
-import { keyPathOf, MANIFEST_FILE, MANIFEST_VERSION, renderHostsToml, routeId, type RenderEntry, type RouteEndpoint, type ServeManifest, type ServeRoute } from './routes.js';
+import {
+  keyPathOf,
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  renderHostsToml,
+  routeId,
+  type RenderEntry,
+  type RouteEndpoint,
+  type ServeManifest,
+  type ServeRoute,
+} from './routes.js';
 
 export interface ServeTreeOptions {
   roots: string[];
@@ -140,7 +150,11 @@ export async function planServeTree(sys: System, ctx: CredentialContext, o: Serv
       continue;
     }
     for (const r of routed) if (r.route) routes.push(r.route);
-    dirs.set(name, { kind: 'toml', text: renderHostsToml(entries, o.proxyUrl, o.secret, loaded.file ?? found.dir, defaultCapabilities(o.version)), source: loaded.file ?? found.dir });
+    dirs.set(name, {
+      kind: 'toml',
+      text: renderHostsToml(entries, o.proxyUrl, o.secret, loaded.file ?? found.dir, defaultCapabilities(o.version)),
+      source: loaded.file ?? found.dir,
+    });
   }
   const manifest: ServeManifest = {
     version: MANIFEST_VERSION,
@@ -177,7 +191,10 @@ export async function readManifest(sys: System, outDir: string): Promise<ServeMa
     if (m.version !== MANIFEST_VERSION || !Array.isArray(m.routes) || !Array.isArray(m.dirs)) throw new Error('unknown version');
     return m;
   } catch (e) {
-    throw new MirrorauthError('CONFIG_INVALID', `${file} is not a mirrorauth serve manifest (${(e as Error).message})`, { file, hint: `remove ${outDir} and render it again with mirrorauth serve --render` });
+    throw new MirrorauthError('CONFIG_INVALID', `${file} is not a mirrorauth serve manifest (${(e as Error).message})`, {
+      file,
+      hint: `remove ${outDir} and render it again with mirrorauth serve --render`,
+    });
   }
 }
 

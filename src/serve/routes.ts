@@ -83,13 +83,26 @@ function sameCaps(a: Capability[], b: Capability[]): boolean {
   return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
-function hostLines(defaults: Capability[], h: { capabilities: Capability[]; caCerts: string[] | null; clientPairs: Array<[string, string]> | null; skipVerify: boolean | null; header: Array<[string, string[]]> | null; dialTimeout: string | null; overridePath: boolean }, table: string | null): string[] {
+function hostLines(
+  defaults: Capability[],
+  h: {
+    capabilities: Capability[];
+    caCerts: string[] | null;
+    clientPairs: Array<[string, string]> | null;
+    skipVerify: boolean | null;
+    header: Array<[string, string[]]> | null;
+    dialTimeout: string | null;
+    overridePath: boolean;
+  },
+  table: string | null,
+): string[] {
   const lines: string[] = [];
   if (table !== null) lines.push(`[${table}]`);
   // the default set is left implicit, so a file rendered for one containerd line reads the same on another
   if (!sameCaps(h.capabilities, defaults)) lines.push(`  capabilities = [${h.capabilities.map(tomlString).join(', ')}]`);
   if (h.caCerts !== null) lines.push(`  ca = [${h.caCerts.map(tomlString).join(', ')}]`);
-  if (h.clientPairs !== null) lines.push(`  client = [${h.clientPairs.map(([c, k]) => (k === '' ? tomlString(c) : `[${tomlString(c)}, ${tomlString(k)}]`)).join(', ')}]`);
+  if (h.clientPairs !== null)
+    lines.push(`  client = [${h.clientPairs.map(([c, k]) => (k === '' ? tomlString(c) : `[${tomlString(c)}, ${tomlString(k)}]`)).join(', ')}]`);
   if (h.skipVerify !== null) lines.push(`  skip_verify = ${h.skipVerify}`);
   if (h.dialTimeout !== null) lines.push(`  dial_timeout = ${tomlString(h.dialTimeout)}`);
   if (h.overridePath) lines.push('  override_path = true');
@@ -155,7 +168,21 @@ export function renderHostsToml(entries: RenderEntry[], proxyUrl: string, secret
       const key = unique(`${proxyUrl}${ROUTE_PREFIX}${route.id}`);
       const table = `host.${tomlString(key)}`;
       out.push(`# ${entry.key ?? ''} (${route.namespace === null ? 'every namespace with credentials' : `ns=${route.namespace}`}) via mirrorauth serve`);
-      out.push(...hostLines(defaults, { capabilities: route.capabilities, caCerts: null, clientPairs: null, skipVerify: null, header: [['Authorization', [`Bearer ${secret}`]]], dialTimeout: null, overridePath: false }, table));
+      out.push(
+        ...hostLines(
+          defaults,
+          {
+            capabilities: route.capabilities,
+            caCerts: null,
+            clientPairs: null,
+            skipVerify: null,
+            header: [['Authorization', [`Bearer ${secret}`]]],
+            dialTimeout: null,
+            overridePath: false,
+          },
+          table,
+        ),
+      );
     } else {
       const key = unique(`${entry.scheme}://${entry.host}${stripApiSuffix(entry)}`);
       out.push(...hostLines(defaults, entry, `host.${tomlString(key)}`));

@@ -19,7 +19,10 @@ export async function loadOrCreateSecret(sys: System, dockerDir: string): Promis
   try {
     const text = (await sys.fs.readText(file)).trim();
     if (/^[A-Za-z0-9_-]{32,}$/.test(text)) return text;
-    throw new MirrorauthError('CONFIG_INVALID', `${file} does not hold a mirrorauth serve secret`, { file, hint: `remove ${file}; serve makes a new one (then re-render so hosts.toml sends it)` });
+    throw new MirrorauthError('CONFIG_INVALID', `${file} does not hold a mirrorauth serve secret`, {
+      file,
+      hint: `remove ${file}; serve makes a new one (then re-render so hosts.toml sends it)`,
+    });
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
   }

@@ -30,7 +30,7 @@ export function parseListen(text: string): { host: string; port: number } {
   if (!m || port > 65535) throw new MirrorauthError('USAGE', `--listen ${JSON.stringify(text)} is not HOST:PORT`, { hint: `write --listen ${DEFAULT_LISTEN}` });
   if (host !== 'localhost' && !isLoopbackIp(host)) {
     throw new MirrorauthError('USAGE', `--listen ${text} is not a loopback address`, {
-      hint: 'mirrorauth serve hands out the node\'s registry credentials to whoever holds the access secret; it listens on loopback only (127.0.0.1 or [::1])',
+      hint: "mirrorauth serve hands out the node's registry credentials to whoever holds the access secret; it listens on loopback only (127.0.0.1 or [::1])",
     });
   }
   return { host, port };
@@ -174,7 +174,9 @@ export async function startServe(sys: System, o: ServeOptions): Promise<RunningS
     server.once('error', (e) =>
       reject(
         errnoCode(e) === 'EADDRINUSE'
-          ? new MirrorauthError('USAGE', `${o.listen.host}:${o.listen.port} is in use`, { hint: 'another mirrorauth serve may be running; pick another port with --listen' })
+          ? new MirrorauthError('USAGE', `${o.listen.host}:${o.listen.port} is in use`, {
+              hint: 'another mirrorauth serve may be running; pick another port with --listen',
+            })
           : e,
       ),
     );

@@ -22,7 +22,6 @@ export interface KnownChallenge {
 /** How long before a token's expiry it stops being used. */
 export const TOKEN_SKEW_MS = 30_000;
 
-
 export class UpstreamAuth {
   private readonly challenges = new Map<string, KnownChallenge>();
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();

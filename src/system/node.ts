@@ -25,7 +25,6 @@ function toStat(s: Stats): FileStat {
 }
 
 const nodeFs: FileSystem = {
-  readFile: async (p) => new Uint8Array(await fsp.readFile(p)),
   readText: (p) => fsp.readFile(p, 'utf8'),
   stat: async (p) => toStat(await fsp.stat(p)),
   lstat: async (p) => toStat(await fsp.lstat(p)),
@@ -52,7 +51,6 @@ const nodeFs: FileSystem = {
 function outputStream(stream: NodeJS.WriteStream): OutputStream {
   return {
     isTTY: stream.isTTY === true,
-    columns: stream.isTTY === true ? stream.columns : undefined,
     write: (text) => {
       stream.write(text);
     },
@@ -62,7 +60,7 @@ function outputStream(stream: NodeJS.WriteStream): OutputStream {
 function spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
   return new Promise((resolve) => {
     const child = nodeSpawn(command, args, {
-      env: (options.env ?? process.env),
+      env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -113,7 +111,24 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * catch. SIGKILL and SIGSTOP cannot be caught by anyone; SIGBUS, SIGFPE, SIGSEGV
  * and SIGILL are Node's own (a fault in mirrorauth itself); SIGPIPE is ignored by Node.
  */
-const TERMINATING_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGALRM', 'SIGUSR1', 'SIGUSR2', 'SIGTRAP', 'SIGABRT', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGSYS', 'SIGIO', ...(process.platform === 'linux' ? (['SIGPWR', 'SIGSTKFLT'] as NodeJS.Signals[]) : [])];
+const TERMINATING_SIGNALS: NodeJS.Signals[] = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGTERM',
+  'SIGALRM',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGSYS',
+  'SIGIO',
+  ...(process.platform === 'linux' ? (['SIGPWR', 'SIGSTKFLT'] as NodeJS.Signals[]) : []),
+];
 
 function onSignals(handler: (signal: string) => void, which: 'shutdown' | 'all' = 'shutdown'): () => void {
   const listeners = (which === 'all' ? TERMINATING_SIGNALS : FORWARDED_SIGNALS).map((sig) => {
@@ -180,7 +195,6 @@ export function nodeSystem(): System {
     platform: process.platform,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
     homedir: () => os.homedir(),
-    cwd: () => process.cwd(),
     now: () => Date.now(),
     monotonic: () => performance.now(),
     fs: nodeFs,

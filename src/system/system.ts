@@ -26,7 +26,6 @@ export interface DirEntry {
  * them with errnoCode().
  */
 export interface FileSystem {
-  readFile(path: string): Promise<Uint8Array>;
   readText(path: string): Promise<string>;
   stat(path: string): Promise<FileStat>;
   lstat(path: string): Promise<FileStat>;
@@ -68,7 +67,6 @@ export interface ChildHandle {
 
 export interface OutputStream {
   isTTY: boolean;
-  columns: number | undefined;
   write(text: string): void;
 }
 
@@ -86,7 +84,6 @@ export interface System {
   /** Effective uid, or undefined where the platform has none. */
   uid: number | undefined;
   homedir(): string;
-  cwd(): string;
   /** Milliseconds since the epoch. */
   now(): number;
   /** Monotonic milliseconds, for measuring durations. */

@@ -28,9 +28,7 @@ describe('mirrorauth hosts', () => {
     const root = makeTree({ 'docker.io/hosts.toml': MIRROR });
     const out = await runCli(['hosts', 'alpine', '--hosts-dir', root, '--json']);
     const j = JSON.parse(out.stdout);
-    expect(Object.keys(j)).toEqual(
-      expect.arrayContaining(['schemaVersion', 'containerd', 'operation', 'reference', 'hostDir', 'hosts', 'diagnostics']),
-    );
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['schemaVersion', 'containerd', 'operation', 'reference', 'hostDir', 'hosts', 'diagnostics']));
     expect(j.reference).toEqual({
       input: 'alpine',
       normalized: 'docker.io/library/alpine:latest',
@@ -61,7 +59,9 @@ describe('mirrorauth hosts', () => {
   });
 
   it('masks header values that carry secrets', async () => {
-    const root = makeTree({ 'r.example.com/hosts.toml': '[host."https://m.example.com".header]\n  Authorization = "Basic c2VjcmV0LXZhbHVl"\n  x-plain = "visible"\n' });
+    const root = makeTree({
+      'r.example.com/hosts.toml': '[host."https://m.example.com".header]\n  Authorization = "Basic c2VjcmV0LXZhbHVl"\n  x-plain = "visible"\n',
+    });
     const out = await runCli(['hosts', 'r.example.com/app', '--hosts-dir', root, '--json']);
     expect(out.stdout).not.toContain('c2VjcmV0LXZhbHVl');
     const j = JSON.parse(out.stdout);
@@ -123,7 +123,9 @@ describe('mirrorauth hosts', () => {
   it('reads config_path from a containerd 1.x (version 2) config.toml', async () => {
     const a = makeTree({ 'r.example.com/hosts.toml': '[host."https://one.example.com"]\n' });
     const cfg = makeTree({ 'config.toml': `version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "${a}"\n` });
-    const j = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--json', '--containerd', '1.7.27'])).stdout);
+    const j = JSON.parse(
+      (await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--json', '--containerd', '1.7.27'])).stdout,
+    );
     expect(j.hosts[0].url).toBe('https://one.example.com/v2');
   });
 

@@ -21,7 +21,10 @@ describe('mirrorauth import nerdctl', () => {
     writeFileSync(`${cfg}/config.json`, JSON.stringify(config));
     const before = readFileSync(`${cfg}/config.json`, 'utf8');
     const listed = JSON.parse((await runBin(['list', '--json', '--config', cfg], { env: noKeychain })).stdout);
-    expect(listed.nerdctl.map((n: { importsAs: string }) => n.importsAs)).toEqual(['mirror.example?ns=docker.io', 'cache.example:5000/v2/proxy?ns=reg.local:5000']);
+    expect(listed.nerdctl.map((n: { importsAs: string }) => n.importsAs)).toEqual([
+      'mirror.example?ns=docker.io',
+      'cache.example:5000/v2/proxy?ns=reg.local:5000',
+    ]);
     expect(JSON.stringify(listed)).not.toMatch(/pw[123]/);
 
     const r = await runBin(['import', 'nerdctl', '--store', 'file', '--config', cfg], { env: noKeychain });
@@ -77,7 +80,21 @@ describe('mirrorauth login on a terminal', () => {
   it('prompts for user and password on a TTY and never echoes the password', () => {
     const r = spawnSync(
       'python3',
-      [path.join(repo, 'test/fixtures/pty-run.py'), 'alice', 'typed-secret-417', '--', 'env', 'NO_COLOR=1', 'DBUS_SESSION_BUS_ADDRESS=', process.execPath, bin, 'login', '127.0.0.1:15998', '--config', tempDir()],
+      [
+        path.join(repo, 'test/fixtures/pty-run.py'),
+        'alice',
+        'typed-secret-417',
+        '--',
+        'env',
+        'NO_COLOR=1',
+        'DBUS_SESSION_BUS_ADDRESS=',
+        process.execPath,
+        bin,
+        'login',
+        '127.0.0.1:15998',
+        '--config',
+        tempDir(),
+      ],
       { encoding: 'utf8' },
     );
     expect(r.stdout).toContain('Username: alice');

@@ -55,7 +55,12 @@ describe('namespaced keys', () => {
   });
 
   it('canonical namespaces fold Docker Hub aliases and decode ports', () => {
-    expect(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/'].map(canonicalNamespace)).toEqual(['docker.io', 'docker.io', 'docker.io', 'docker.io']);
+    expect(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/'].map(canonicalNamespace)).toEqual([
+      'docker.io',
+      'docker.io',
+      'docker.io',
+      'docker.io',
+    ]);
     expect(canonicalNamespace('R.example:443')).toBe('r.example');
   });
 
@@ -84,7 +89,10 @@ describe("Docker's keys", () => {
 
 describe('nerdctl experimental keys', () => {
   it.each([
-    ['nerdctl-experimental://registry-namespace.com:443/host/registry-host.com:443/subpath/something', 'registry-host.com/subpath/something?ns=registry-namespace.com'],
+    [
+      'nerdctl-experimental://registry-namespace.com:443/host/registry-host.com:443/subpath/something',
+      'registry-host.com/subpath/something?ns=registry-namespace.com',
+    ],
     ['nerdctl-experimental://https://index.docker.io/v1//host/mirror.example:443', 'mirror.example?ns=docker.io'],
     ['nerdctl-experimental://reg.local:5000/host/mirror:5000', 'mirror:5000?ns=reg.local:5000'],
   ])('%s', (key, want) => {

@@ -22,7 +22,10 @@ const lookup = async (address: string, config: string, env: Record<string, strin
 };
 const secretTool = (...args: string[]) => execFileSync('secret-tool', args, { env: { ...process.env, ...E }, encoding: 'utf8' });
 const helperGet = (helper: string, server: string) =>
-  JSON.parse(execFileSync(`docker-credential-${helper}`, ['get'], { input: server, env: { ...process.env, ...E }, encoding: 'utf8' })) as { Username: string; Secret: string };
+  JSON.parse(execFileSync(`docker-credential-${helper}`, ['get'], { input: server, env: { ...process.env, ...E }, encoding: 'utf8' })) as {
+    Username: string;
+    Secret: string;
+  };
 
 describe.skipIf(!h.available)('login against real registries', () => {
   it('Basic registry: the right password is verified and stored; a wrong one stores nothing', async () => {
@@ -30,7 +33,9 @@ describe.skipIf(!h.available)('login against real registries', () => {
     const ok = await run(['login', E.HARNESS_BASIC as string, '-u', 'alice', '--password-stdin', '--config', cfg], { input: 'alice-pw\n' });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe('Login Succeeded\n');
-    expect(JSON.parse(readFileSync(`${cfg}/config.json`, 'utf8')).auths[E.HARNESS_BASIC as string]).toEqual({ auth: Buffer.from('alice:alice-pw').toString('base64') });
+    expect(JSON.parse(readFileSync(`${cfg}/config.json`, 'utf8')).auths[E.HARNESS_BASIC as string]).toEqual({
+      auth: Buffer.from('alice:alice-pw').toString('base64'),
+    });
     expect(ok.stderr).toContain('stored unencrypted');
 
     const before = readFileSync(`${cfg}/config.json`);
@@ -66,7 +71,10 @@ describe.skipIf(!h.available)('login against real registries', () => {
     // the upstream's users are not the mirror's
     expect((await run(['login', key, '-u', 'alice', '--password-stdin', '--config', cfg], { input: 'alice-pw' })).code).toBe(1);
 
-    const ok = await run(['login', E.HARNESS_MIRROR as string, '--registry-namespace', E.HARNESS_UPSTREAM as string, '-u', 'mirror-user', '--password-stdin', '--config', cfg], { input: 'mirror-pw' });
+    const ok = await run(
+      ['login', E.HARNESS_MIRROR as string, '--registry-namespace', E.HARNESS_UPSTREAM as string, '-u', 'mirror-user', '--password-stdin', '--config', cfg],
+      { input: 'mirror-pw' },
+    );
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain('in the OS keychain');
     const store = JSON.parse(readFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, 'utf8'));
@@ -95,16 +103,28 @@ describe.skipIf(!h.available)('login against real registries', () => {
     const cfg = tempDir();
     const hosts = tempDir();
     mkdirSync(`${hosts}/${E.HARNESS_UPSTREAM?.replace(':', '_')}_`, { recursive: true });
-    writeFileSync(`${hosts}/${E.HARNESS_UPSTREAM?.replace(':', '_')}_/hosts.toml`, `[host."http://${E.HARNESS_MIRROR}"]\n  capabilities = ["pull", "resolve"]\n`);
-    const first = await run(['login', E.HARNESS_UPSTREAM as string, '-u', 'alice', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], { input: 'alice-pw' });
+    writeFileSync(
+      `${hosts}/${E.HARNESS_UPSTREAM?.replace(':', '_')}_/hosts.toml`,
+      `[host."http://${E.HARNESS_MIRROR}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+    const first = await run(['login', E.HARNESS_UPSTREAM as string, '-u', 'alice', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], {
+      input: 'alice-pw',
+    });
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`mirrorauth login ${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`);
-    const mirror = await run(['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], { input: 'mirror-pw' });
+    const mirror = await run(
+      ['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg, '--hosts-dir', hosts],
+      { input: 'mirror-pw' },
+    );
     expect(mirror.code).toBe(0);
     expect(mirror.stderr).not.toContain('No hosts.toml');
-    const again = await run(['login', E.HARNESS_UPSTREAM as string, '-u', 'alice', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], { input: 'alice-pw' });
+    const again = await run(['login', E.HARNESS_UPSTREAM as string, '-u', 'alice', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], {
+      input: 'alice-pw',
+    });
     expect(again.stderr).not.toContain('mirrorauth login');
-    const unlisted = await run(['login', `${E.HARNESS_MIRROR}?ns=quay.io`, '-u', 'mirror-user', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], { input: 'mirror-pw' });
+    const unlisted = await run(['login', `${E.HARNESS_MIRROR}?ns=quay.io`, '-u', 'mirror-user', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], {
+      input: 'mirror-pw',
+    });
     expect(unlisted.code).toBe(0);
     expect(unlisted.stderr).toContain('No hosts.toml for quay.io lists');
   });
@@ -119,11 +139,16 @@ describe.skipIf(!h.available)('the OS keychain', () => {
     expect(k).toMatchObject({ ok: false, code: 'KEYCHAIN_UNAVAILABLE' });
 
     const cfg = tempDir();
-    const r = await run(['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg], { input: 'mirror-pw', env: { DBUS_SESSION_BUS_ADDRESS: undefined } });
+    const r = await run(['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg], {
+      input: 'mirror-pw',
+      env: { DBUS_SESSION_BUS_ADDRESS: undefined },
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/keychain unavailable: no D-Bus session bus/);
     expect(r.stderr).toMatch(/stored unencrypted/);
-    expect(JSON.parse(readFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, 'utf8')).auths[`${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`].backend).toBe('file');
+    expect(JSON.parse(readFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, 'utf8')).auths[`${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`].backend).toBe(
+      'file',
+    );
   });
 
   it('a bus address that leads nowhere fails fast too, and --store keychain then refuses clearly', async () => {
@@ -133,10 +158,13 @@ describe.skipIf(!h.available)('the OS keychain', () => {
     const k = await openKeychain(sys);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(k.ok).toBe(false);
-    const r = await run(['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--store', 'keychain', '--config', tempDir()], {
-      input: 'mirror-pw',
-      env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
-    });
+    const r = await run(
+      ['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--store', 'keychain', '--config', tempDir()],
+      {
+        input: 'mirror-pw',
+        env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/keychain cannot be used/);
   });
@@ -151,7 +179,11 @@ describe.skipIf(!h.available)("Debian's credential helpers as Docker-side backen
     expect(helperGet('secretservice', E.HARNESS_BASIC as string)).toMatchObject({ Username: 'alice', Secret: 'alice-pw' });
     const doc = JSON.parse(readFileSync(`${cfg}/config.json`, 'utf8'));
     expect(doc).toEqual({ credsStore: 'secretservice', auths: { [E.HARNESS_BASIC as string]: {} } });
-    expect(await lookup(E.HARNESS_BASIC as string, cfg)).toMatchObject({ found: true, source: { kind: 'creds-store', helper: 'secretservice' }, username: 'alice' });
+    expect(await lookup(E.HARNESS_BASIC as string, cfg)).toMatchObject({
+      found: true,
+      source: { kind: 'creds-store', helper: 'secretservice' },
+      username: 'alice',
+    });
 
     const key = `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`;
     const ns = await run(['login', key, '-u', 'mirror-user', '--password-stdin', '--store', 'helper', '--config', cfg], { input: 'mirror-pw' });
@@ -180,11 +212,17 @@ describe.skipIf(!h.available)("Debian's credential helpers as Docker-side backen
   });
 });
 
-describe.skipIf(!h.available)("files stay intact", () => {
+describe.skipIf(!h.available)('files stay intact', () => {
   it('keeps unknown fields of config.json and their order, and a symlinked config.json stays a link', async () => {
     const real = tempDir();
     const cfg = tempDir();
-    const original = { psFormat: 'table {{.ID}}', auths: { 'other.example.com': { auth: Buffer.from('o:p').toString('base64'), email: 'x@y' } }, HttpHeaders: { 'X-Meta': '1' }, plugins: { a: { b: 'c' } }, zzz: [1, 2] };
+    const original = {
+      psFormat: 'table {{.ID}}',
+      auths: { 'other.example.com': { auth: Buffer.from('o:p').toString('base64'), email: 'x@y' } },
+      HttpHeaders: { 'X-Meta': '1' },
+      plugins: { a: { b: 'c' } },
+      zzz: [1, 2],
+    };
     writeFileSync(`${real}/config.json`, JSON.stringify(original, null, 2));
     chmodSync(`${real}/config.json`, 0o600);
     symlinkSync(`${real}/config.json`, `${cfg}/config.json`);
@@ -202,7 +240,9 @@ describe.skipIf(!h.available)("files stay intact", () => {
   it('20 concurrent logins from 20 processes lose nothing', async () => {
     const cfg = tempDir();
     const logins = Array.from({ length: 20 }, (_, i) =>
-      run(['login', `${E.HARNESS_MIRROR}?ns=registry-${i}.example.com`, '-u', 'mirror-user', '--password-stdin', '--store', 'file', '--config', cfg], { input: 'mirror-pw' }),
+      run(['login', `${E.HARNESS_MIRROR}?ns=registry-${i}.example.com`, '-u', 'mirror-user', '--password-stdin', '--store', 'file', '--config', cfg], {
+        input: 'mirror-pw',
+      }),
     );
     const results = await Promise.all(logins);
     expect(results.map((r) => r.code)).toEqual(new Array(20).fill(0));
@@ -221,7 +261,9 @@ describe.skipIf(!h.available)("files stay intact", () => {
     mkdirSync(path.dirname(`${cfg}/${file}`), { recursive: true });
     writeFileSync(`${cfg}/${file}`, content);
     const before = statSync(`${cfg}/${file}`).mtimeMs;
-    const r = await run(['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg], { input: 'mirror-pw' });
+    const r = await run(['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg], {
+      input: 'mirror-pw',
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toContain(`${cfg}/${file}`);
@@ -289,7 +331,10 @@ describe.skipIf(!h.available)('concurrent writers and what logout leaves behind 
     const cfg = tempDir();
     writeFileSync(`${cfg}/config.json`, JSON.stringify({ credsStore: 'secretservice' }));
     const key = `${B}?ns=moving.test`;
-    const helperItems = () => Object.keys(JSON.parse(execFileSync('docker-credential-secretservice', ['list'], { env: { ...process.env, ...E }, encoding: 'utf8' })) as Record<string, string>).filter((k) => k.endsWith('.mirrorauth.invalid'));
+    const helperItems = () =>
+      Object.keys(
+        JSON.parse(execFileSync('docker-credential-secretservice', ['list'], { env: { ...process.env, ...E }, encoding: 'utf8' })) as Record<string, string>,
+      ).filter((k) => k.endsWith('.mirrorauth.invalid'));
     const before = helperItems().length;
     expect((await run(['login', key, '-u', 'alice', '--password-stdin', '--store', 'keychain', '--config', cfg], { input: 'alice-pw' })).code).toBe(0);
     expect(keychainItems('moving.test')).toBe(1);

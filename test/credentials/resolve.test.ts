@@ -22,9 +22,28 @@ function world(files: { config?: unknown; store?: unknown; helper?: Record<strin
   writeFileSync(`${dir}/helper.json`, JSON.stringify(files.helper ?? {}));
   const sys = {
     ...nodeSystem(),
-    env: { ...process.env, PATH: `${fixtures}:${process.env.PATH}`, FAKE_HELPER_FILE: `${dir}/helper.json`, FAKE_HELPER_LOG: `${dir}/helper.log`, DBUS_SESSION_BUS_ADDRESS: undefined, DOCKER_AUTH_CONFIG: undefined, ...env },
+    env: {
+      ...process.env,
+      PATH: `${fixtures}:${process.env.PATH}`,
+      FAKE_HELPER_FILE: `${dir}/helper.json`,
+      FAKE_HELPER_LOG: `${dir}/helper.log`,
+      DBUS_SESSION_BUS_ADDRESS: undefined,
+      DOCKER_AUTH_CONFIG: undefined,
+      ...env,
+    },
   };
-  return { dir, sys, helperLog: () => (() => { try { return readFileSync(`${dir}/helper.log`, 'utf8'); } catch { return ''; } })() };
+  return {
+    dir,
+    sys,
+    helperLog: () =>
+      (() => {
+        try {
+          return readFileSync(`${dir}/helper.log`, 'utf8');
+        } catch {
+          return '';
+        }
+      })(),
+  };
 }
 
 const fileEntry = (user: string, pw: string) => ({ username: user, backend: 'file', kind: 'password', auth: b64(`${user}:${pw}`) });
@@ -40,7 +59,11 @@ describe('resolveCredential', () => {
     trusted: ['trusted.corp?ns=docker.io'],
   };
   const config = {
-    auths: { 'mirror.corp': { auth: b64('docker-mirror:d') }, 'https://index.docker.io/v1/': { auth: b64('hub:e') }, 'https://legacy.example:5000/v1/': { auth: b64('legacy:f') } },
+    auths: {
+      'mirror.corp': { auth: b64('docker-mirror:d') },
+      'https://index.docker.io/v1/': { auth: b64('hub:e') },
+      'https://legacy.example:5000/v1/': { auth: b64('legacy:f') },
+    },
   };
 
   it.each([
@@ -90,13 +113,19 @@ describe('resolveCredential', () => {
     );
     const ctx = await openCredentials(w.sys, w.dir);
     expect((await resolveCredential(ctx, { host: 'env.example', path: '' }, null)).source.kind).toBe('docker-auth-config');
-    expect(await resolveCredential(ctx, { host: 'special.example', path: '' }, null)).toMatchObject({ source: { kind: 'cred-helper', helper: 'jsonfile' }, credential: { username: 'from-helper' } });
+    expect(await resolveCredential(ctx, { host: 'special.example', path: '' }, null)).toMatchObject({
+      source: { kind: 'cred-helper', helper: 'jsonfile' },
+      credential: { username: 'from-helper' },
+    });
     // with credsStore set, docker does not fall back to plaintext auths
     expect((await resolveCredential(ctx, { host: 'plain.example', path: '' }, null)).source.kind).toBe('anonymous');
   });
 
   it('never calls its own helper from inside: a key Docker routes to mirrorauth is answered from its own store', async () => {
-    const w = world({ config: { credsStore: 'mirrorauth', auths: { 'r.example': {}, 's.example': {} } }, store: { version: 1, auths: { 'r.example': fileEntry('own', 'pw') } } });
+    const w = world({
+      config: { credsStore: 'mirrorauth', auths: { 'r.example': {}, 's.example': {} } },
+      store: { version: 1, auths: { 'r.example': fileEntry('own', 'pw') } },
+    });
     const ctx = await openCredentials(w.sys, w.dir);
     const r = await resolveCredential(ctx, { host: 'r.example', path: '' }, null);
     expect(r).toMatchObject({ source: { kind: 'creds-store', helper: 'mirrorauth' }, credential: { username: 'own' } });
@@ -115,7 +144,10 @@ describe('resolveCredential', () => {
 
 describe('resolveCredential with ns=*', () => {
   it('treats * as an unknown upstream: only ns=* entries, never a trusted-upstream lookup for "*"', async () => {
-    const w = world({ config: { credsStore: 'jsonfile' }, store: { version: 1, auths: { 'm.corp?ns=*': fileEntry('wild', 'w'), 'm.corp?ns=docker.io': fileEntry('hub-only', 'h') }, trusted: ['m.corp?ns=*'] } });
+    const w = world({
+      config: { credsStore: 'jsonfile' },
+      store: { version: 1, auths: { 'm.corp?ns=*': fileEntry('wild', 'w'), 'm.corp?ns=docker.io': fileEntry('hub-only', 'h') }, trusted: ['m.corp?ns=*'] },
+    });
     const ctx = await openCredentials(w.sys, w.dir);
     const r = await resolveCredential(ctx, { host: 'm.corp', path: '' }, '*');
     expect(r).toMatchObject({ source: { kind: 'namespaced', key: 'm.corp?ns=*' }, credential: { username: 'wild' } });

@@ -23,7 +23,10 @@ const fixtures = path.resolve(import.meta.dirname, '../fixtures/bin');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const noKeychain = { DBUS_SESSION_BUS_ADDRESS: undefined, DOCKER_AUTH_CONFIG: undefined };
 
-function world(files: { config?: unknown; store?: unknown; helper?: Record<string, { Username: string; Secret: string }> }, env: Record<string, string | undefined> = {}) {
+function world(
+  files: { config?: unknown; store?: unknown; helper?: Record<string, { Username: string; Secret: string }> },
+  env: Record<string, string | undefined> = {},
+) {
   const dir = tempDir();
   if (files.config !== undefined) writeFileSync(`${dir}/config.json`, typeof files.config === 'string' ? files.config : JSON.stringify(files.config));
   if (files.store !== undefined) {
@@ -31,7 +34,15 @@ function world(files: { config?: unknown; store?: unknown; helper?: Record<strin
     writeFileSync(`${dir}/mirrorauth/namespaced-auths.json`, typeof files.store === 'string' ? files.store : JSON.stringify(files.store));
   }
   writeFileSync(`${dir}/helper.json`, JSON.stringify(files.helper ?? {}));
-  const env2 = { ...process.env, PATH: `${fixtures}:${process.env.PATH}`, FAKE_HELPER_FILE: `${dir}/helper.json`, FAKE_HELPER_LOG: `${dir}/helper.log`, DOCKER_CONFIG: dir, ...noKeychain, ...env };
+  const env2 = {
+    ...process.env,
+    PATH: `${fixtures}:${process.env.PATH}`,
+    FAKE_HELPER_FILE: `${dir}/helper.json`,
+    FAKE_HELPER_LOG: `${dir}/helper.log`,
+    DOCKER_CONFIG: dir,
+    ...noKeychain,
+    ...env,
+  };
   const sys = { ...nodeSystem(), env: env2 };
   return { dir, sys, env: env2 as Record<string, string | undefined> };
 }
@@ -60,7 +71,16 @@ describe('1. a legacy auths key is found by every front end', () => {
 describe('2. the auth codec', () => {
   it('render --format docker writes no "auth" for a token-only credential, and the file reads back', () => {
     const credential = { ...EMPTY_CREDENTIAL, identityToken: 'refresh-token' };
-    const e: RenderedEndpoint = { host: 'r.example', path: '', scheme: 'https', registry: 'r.example', credential, source: 'namespaced', tls: { caCerts: [], clientPairs: [], skipVerify: null }, isUpstream: false };
+    const e: RenderedEndpoint = {
+      host: 'r.example',
+      path: '',
+      scheme: 'https',
+      registry: 'r.example',
+      credential,
+      source: 'namespaced',
+      tls: { caCerts: [], clientPairs: [], skipVerify: null },
+      isUpstream: false,
+    };
     const { text } = render('docker', [{ registry: 'r.example', endpoints: [e], named: e }], false);
     const doc = JSON.parse(text) as { auths: Record<string, Record<string, string>> };
     expect(doc.auths['r.example']).toEqual({ identitytoken: 'refresh-token' });
@@ -86,7 +106,10 @@ describe('3. plaintext policy at the write, for every writer', () => {
     expect(r.stderr).toMatch(/plain ?text|unencrypted/i);
   });
   it('doctor reports a refresh token kept in plaintext, whatever wrote it', async () => {
-    const w = world({ config: {}, store: { version: 1, auths: { 'm.corp?ns=docker.io': { username: 'u', backend: 'file', kind: 'identitytoken', identitytoken: 'rt' } } } });
+    const w = world({
+      config: {},
+      store: { version: 1, auths: { 'm.corp?ns=docker.io': { username: 'u', backend: 'file', kind: 'identitytoken', identitytoken: 'rt' } } },
+    });
     const certs = tempDir();
     const r = await runBin(['doctor', '--hosts-dir', certs, '--config', w.dir, '--json'], { env: w.env });
     const d = (JSON.parse(r.stdout) as { diagnostics: Array<{ code: string; message: string }> }).diagnostics;
@@ -112,24 +135,35 @@ describe('4. labels and messages', () => {
 });
 
 describe("7. Docker's order", () => {
-  it('DOCKER_AUTH_CONFIG and the current config beat an old entry in mirrorauth\'s own store', async () => {
-    const w = world({ config: { auths: { 'r.example': { auth: b64('current:pw') } } }, store: { version: 1, auths: { 'r.example': fileEntry('stale', 'old') } } });
+  it("DOCKER_AUTH_CONFIG and the current config beat an old entry in mirrorauth's own store", async () => {
+    const w = world({
+      config: { auths: { 'r.example': { auth: b64('current:pw') } } },
+      store: { version: 1, auths: { 'r.example': fileEntry('stale', 'old') } },
+    });
     const ctx = await openCredentials(w.sys, w.dir);
     expect((await resolveCredential(ctx, { host: 'r.example', path: '' }, null)).credential.username).toBe('current');
-    const env = world({ config: {}, store: { version: 1, auths: { 'r.example': fileEntry('stale', 'old') } } }, { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { 'r.example': { auth: b64('from-env:e') } } }) });
+    const env = world(
+      { config: {}, store: { version: 1, auths: { 'r.example': fileEntry('stale', 'old') } } },
+      { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { 'r.example': { auth: b64('from-env:e') } } }) },
+    );
     expect((await resolveCredential(await openCredentials(env.sys, env.dir), { host: 'r.example', path: '' }, null)).credential.username).toBe('from-env');
   });
   it('logout HOST erases the plaintext auths entry too, as docker logout does', async () => {
-    const w = world({ config: { credHelpers: { 'r.example': 'mirrorauth' }, auths: { 'r.example': { auth: b64('plain:pw') } } }, store: { version: 1, auths: { 'r.example': fileEntry('own', 'o') } } });
+    const w = world({
+      config: { credHelpers: { 'r.example': 'mirrorauth' }, auths: { 'r.example': { auth: b64('plain:pw') } } },
+      store: { version: 1, auths: { 'r.example': fileEntry('own', 'o') } },
+    });
     const r = await runBin(['logout', 'r.example', '--config', w.dir], { env: w.env });
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(readFileSync(`${w.dir}/config.json`, 'utf8')) as { auths?: Record<string, unknown> };
     expect(config.auths?.['r.example']).toBeUndefined();
-    expect(existsSync(`${w.dir}/mirrorauth/namespaced-auths.json`) ? readFileSync(`${w.dir}/mirrorauth/namespaced-auths.json`, 'utf8') : '').not.toContain('"r.example"');
+    expect(existsSync(`${w.dir}/mirrorauth/namespaced-auths.json`) ? readFileSync(`${w.dir}/mirrorauth/namespaced-auths.json`, 'utf8') : '').not.toContain(
+      '"r.example"',
+    );
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('8. run as root on another user\'s Docker dir', () => {
+describe.skipIf(process.getuid?.() !== 0)("8. run as root on another user's Docker dir", () => {
   it('keeps the owner of config.json and of the store', async () => {
     const w = world({ config: { auths: {} } });
     chownSync(w.dir, 4242, 4242);
@@ -148,16 +182,22 @@ describe.skipIf(process.getuid?.() !== 0)('8. run as root on another user\'s Doc
 
 describe('9. canonical keys', () => {
   it('one bad store entry is a reported skip, not a dead store', async () => {
-    const w = world({ config: {}, store: { version: 1, auths: { 'fe80::1%25eth0?ns=docker.io': fileEntry('x', 'y'), 'good.corp?ns=docker.io': fileEntry('good', 'g') } } });
+    const w = world({
+      config: {},
+      store: { version: 1, auths: { 'fe80::1%25eth0?ns=docker.io': fileEntry('x', 'y'), 'good.corp?ns=docker.io': fileEntry('good', 'g') } },
+    });
     const store = await loadStore(w.sys, w.dir);
     expect(store.entries.has('good.corp?ns=docker.io')).toBe(true);
     const r = await runBin(['list', '--config', w.dir, '--json'], { env: w.env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toContain('fe80::1%25eth0');
   });
-  it.each(['mirror%2ecorp?ns=docker.io', 'mirror.corp%3Fx?ns=docker.io', 'a%40b.corp?ns=docker.io', 'a%23b.corp?ns=docker.io'])('refuses %s as an address', (key) => {
-    expect(() => parseEndpoint(key)).toThrow();
-  });
+  it.each(['mirror%2ecorp?ns=docker.io', 'mirror.corp%3Fx?ns=docker.io', 'a%40b.corp?ns=docker.io', 'a%23b.corp?ns=docker.io'])(
+    'refuses %s as an address',
+    (key) => {
+      expect(() => parseEndpoint(key)).toThrow();
+    },
+  );
   it("an encoded ../ in a key path never lets team-a's credential answer team-b", async () => {
     expect(() => parseEndpoint('mirror.corp/team-a%2f..%2fteam-b?ns=docker.io')).toThrow();
     const w = world({ config: {}, store: { version: 1, auths: { 'mirror.corp/team-a%2f..%2fteam-b?ns=docker.io': fileEntry('team-a', 'a') } } });
@@ -182,7 +222,11 @@ describe('10. trust', () => {
 
 describe('11. import nerdctl', () => {
   it('splits at the first /host/: the namespace never holds a slash', () => {
-    expect(parseNerdctlKey('nerdctl-experimental://docker.io/host/mirror.corp/repo/host/x')).toEqual({ host: 'mirror.corp', path: '/repo/host/x', namespace: 'docker.io' });
+    expect(parseNerdctlKey('nerdctl-experimental://docker.io/host/mirror.corp/repo/host/x')).toEqual({
+      host: 'mirror.corp',
+      path: '/repo/host/x',
+      namespace: 'docker.io',
+    });
   });
 });
 

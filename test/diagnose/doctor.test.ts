@@ -32,20 +32,97 @@ const MIRROR = '[host."https://m.example.com"]\n  capabilities = ["pull", "resol
 
 describe('mirrorauth doctor: hosts.toml problems', () => {
   it.each([
-    ['a TOML syntax error', { 'r.example.com/hosts.toml': 'server = "https://r.example.com"\n[host."https://m"\n' }, 'HOSTS_TOML_SYNTAX', 'r.example.com/hosts.toml', 2, []],
-    ['a wrong type', { 'r.example.com/hosts.toml': '[host."https://m.example.com"]\n  skip_verify = "yes"\n' }, 'HOSTS_TOML_TYPE', 'r.example.com/hosts.toml', 2, []],
-    ['an unknown capability', { 'r.example.com/hosts.toml': '[host."https://m.example.com"]\n\n  capabilities = ["pull", "mirror"]\n' }, 'HOSTS_TOML_UNKNOWN_CAPABILITY', 'r.example.com/hosts.toml', 3, []],
-    ['a server-only file on 1.6', { 'r.example.com/hosts.toml': 'server = "https://m.example.com"\n' }, 'HOSTS_TOML_SERVER_ONLY', 'r.example.com/hosts.toml', null, ['--containerd', '1.6.20']],
-    ['a ] in a table key on 1.x', { 'r.example.com/hosts.toml': '# v6\n[host."http://[::1]:5001"]\n' }, 'HOSTS_TOML_BRACKET_KEY', 'r.example.com/hosts.toml', 2, ['--containerd', '1.7.27']],
+    [
+      'a TOML syntax error',
+      { 'r.example.com/hosts.toml': 'server = "https://r.example.com"\n[host."https://m"\n' },
+      'HOSTS_TOML_SYNTAX',
+      'r.example.com/hosts.toml',
+      2,
+      [],
+    ],
+    [
+      'a wrong type',
+      { 'r.example.com/hosts.toml': '[host."https://m.example.com"]\n  skip_verify = "yes"\n' },
+      'HOSTS_TOML_TYPE',
+      'r.example.com/hosts.toml',
+      2,
+      [],
+    ],
+    [
+      'an unknown capability',
+      { 'r.example.com/hosts.toml': '[host."https://m.example.com"]\n\n  capabilities = ["pull", "mirror"]\n' },
+      'HOSTS_TOML_UNKNOWN_CAPABILITY',
+      'r.example.com/hosts.toml',
+      3,
+      [],
+    ],
+    [
+      'a server-only file on 1.6',
+      { 'r.example.com/hosts.toml': 'server = "https://m.example.com"\n' },
+      'HOSTS_TOML_SERVER_ONLY',
+      'r.example.com/hosts.toml',
+      null,
+      ['--containerd', '1.6.20'],
+    ],
+    [
+      'a ] in a table key on 1.x',
+      { 'r.example.com/hosts.toml': '# v6\n[host."http://[::1]:5001"]\n' },
+      'HOSTS_TOML_BRACKET_KEY',
+      'r.example.com/hosts.toml',
+      2,
+      ['--containerd', '1.7.27'],
+    ],
     ['a missing CA file', { 'r.example.com/hosts.toml': `${MIRROR}  ca = "nope.pem"\n` }, 'HOSTS_CA_MISSING', 'r.example.com/hosts.toml', 1, []],
-    ['a CA file that is not PEM', { 'r.example.com/hosts.toml': `${MIRROR}  ca = "ca.pem"\n`, 'r.example.com/ca.pem': 'hello\n' }, 'HOSTS_CA_INVALID', 'r.example.com/hosts.toml', 1, []],
-    ['a missing client certificate', { 'r.example.com/hosts.toml': `\n${MIRROR}  client = [["c.cert", "c.key"]]\n` }, 'HOSTS_CLIENT_CERT_MISSING', 'r.example.com/hosts.toml', 2, []],
-    ['a client certificate without its key', { 'r.example.com/hosts.toml': `${MIRROR}  client = "ca.pem"\n`, 'r.example.com/ca.pem': caPem }, 'HOSTS_CLIENT_CERT_INVALID', 'r.example.com/hosts.toml', 1, []],
+    [
+      'a CA file that is not PEM',
+      { 'r.example.com/hosts.toml': `${MIRROR}  ca = "ca.pem"\n`, 'r.example.com/ca.pem': 'hello\n' },
+      'HOSTS_CA_INVALID',
+      'r.example.com/hosts.toml',
+      1,
+      [],
+    ],
+    [
+      'a missing client certificate',
+      { 'r.example.com/hosts.toml': `\n${MIRROR}  client = [["c.cert", "c.key"]]\n` },
+      'HOSTS_CLIENT_CERT_MISSING',
+      'r.example.com/hosts.toml',
+      2,
+      [],
+    ],
+    [
+      'a client certificate without its key',
+      { 'r.example.com/hosts.toml': `${MIRROR}  client = "ca.pem"\n`, 'r.example.com/ca.pem': caPem },
+      'HOSTS_CLIENT_CERT_INVALID',
+      'r.example.com/hosts.toml',
+      1,
+      [],
+    ],
     ['an empty directory shadowing _default', { 'r.example.com': null, '_default/hosts.toml': MIRROR }, 'HOSTS_DIR_SHADOWS_DEFAULT', 'r.example.com', null, []],
-    ['a host listed twice', { 'r.example.com/hosts.toml': `server = "https://m.example.com"\n${MIRROR}` }, 'HOSTS_DUPLICATE_HOST', 'r.example.com/hosts.toml', 1, []],
-    ['an http-prefixed scheme-less key', { 'r.example.com/hosts.toml': '\n[host."httpcache.example.com"]\n' }, 'HOSTS_HTTP_PREFIX_TRAP', 'r.example.com/hosts.toml', 2, []],
+    [
+      'a host listed twice',
+      { 'r.example.com/hosts.toml': `server = "https://m.example.com"\n${MIRROR}` },
+      'HOSTS_DUPLICATE_HOST',
+      'r.example.com/hosts.toml',
+      1,
+      [],
+    ],
+    [
+      'an http-prefixed scheme-less key',
+      { 'r.example.com/hosts.toml': '\n[host."httpcache.example.com"]\n' },
+      'HOSTS_HTTP_PREFIX_TRAP',
+      'r.example.com/hosts.toml',
+      2,
+      [],
+    ],
     ['an unknown key', { 'r.example.com/hosts.toml': `${MIRROR}  overide_path = true\n` }, 'HOSTS_UNKNOWN_KEY', 'r.example.com/hosts.toml', 3, []],
-    ['a colon-form directory hidden by the underscore form', { 'r.example.com:5000/hosts.toml': MIRROR, 'r.example.com_5000_/hosts.toml': MIRROR }, 'HOSTS_DIR_NAME_SHADOWED', 'r.example.com:5000', null, []],
+    [
+      'a colon-form directory hidden by the underscore form',
+      { 'r.example.com:5000/hosts.toml': MIRROR, 'r.example.com_5000_/hosts.toml': MIRROR },
+      'HOSTS_DIR_NAME_SHADOWED',
+      'r.example.com:5000',
+      null,
+      [],
+    ],
   ])('%s', async (_name, files, code, file, line, args) => {
     const root = makeTree(files);
     const { report } = await doctor(root, { args: args as string[] });
@@ -69,7 +146,14 @@ describe('mirrorauth doctor: credential problems', () => {
   it('a mirror with no credentials anywhere, with the login command to fix it', async () => {
     const root = makeTree({ 'r.example.com/hosts.toml': `# mirrors\n${MIRROR}` });
     const { report } = await doctor(root);
-    expect(report.diagnostics).toContainEqual(expect.objectContaining({ code: 'CRED_MIRROR_NO_CREDENTIALS', file: `${root}/r.example.com/hosts.toml`, line: 2, fix: 'if it needs them: mirrorauth login m.example.com?ns=r.example.com' }));
+    expect(report.diagnostics).toContainEqual(
+      expect.objectContaining({
+        code: 'CRED_MIRROR_NO_CREDENTIALS',
+        file: `${root}/r.example.com/hosts.toml`,
+        line: 2,
+        fix: 'if it needs them: mirrorauth login m.example.com?ns=r.example.com',
+      }),
+    );
     // once stored, the finding goes away
     const store = { version: 1, auths: { 'm.example.com?ns=r.example.com': { username: 'u', backend: 'file', kind: 'identitytoken', identitytoken: 't' } } };
     const again = await doctor(root, { config: { 'mirrorauth/namespaced-auths.json': JSON.stringify(store) } });
@@ -112,7 +196,9 @@ describe('mirrorauth doctor: credential problems', () => {
   it('keychain entries with no reachable keychain are an error', async () => {
     const store = JSON.stringify({ version: 1, auths: { 'm.example.com?ns=*': { username: 'u', backend: 'keychain', kind: 'password' } } });
     const { report, cfg } = await doctor(null, { config: { 'mirrorauth/namespaced-auths.json': store } });
-    expect(report.diagnostics).toContainEqual(expect.objectContaining({ code: 'CRED_KEYCHAIN_UNAVAILABLE', severity: 'error', file: `${cfg}/mirrorauth/namespaced-auths.json` }));
+    expect(report.diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'CRED_KEYCHAIN_UNAVAILABLE', severity: 'error', file: `${cfg}/mirrorauth/namespaced-auths.json` }),
+    );
     expect(classifyKeychainError("Couldn't access platform storage: Secret Service: unlock prompt was dismissed")).toBe('KEYCHAIN_LOCKED');
     expect(classifyKeychainError('zbus error: org.freedesktop.Secret.Error.IsLocked: Cannot get secret of a locked object')).toBe('KEYCHAIN_LOCKED');
     expect(classifyKeychainError('Platform failure: DBus error: Failed to connect to socket /x')).toBe('KEYCHAIN_UNAVAILABLE');
@@ -121,7 +207,9 @@ describe('mirrorauth doctor: credential problems', () => {
   it('nerdctl namespaced keys waiting to be imported', async () => {
     const config = `{\n  "auths": {\n    "ghcr.io": {},\n    "nerdctl-experimental://r.example.com:443/host/m.example.com:443": { "auth": "${b64('u:p')}" }\n  }\n}\n`;
     const { report, cfg } = await doctor(null, { config: { 'config.json': config } });
-    expect(report.diagnostics).toContainEqual(expect.objectContaining({ code: 'CRED_NERDCTL_KEYS', file: `${cfg}/config.json`, line: 4, fix: 'mirrorauth import nerdctl' }));
+    expect(report.diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'CRED_NERDCTL_KEYS', file: `${cfg}/config.json`, line: 4, fix: 'mirrorauth import nerdctl' }),
+    );
   });
 
   it('a config.json that does not parse is reported with its line, not thrown', async () => {

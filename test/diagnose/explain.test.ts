@@ -12,11 +12,17 @@ function world(store: unknown, config: unknown) {
   mkdirSync(`${cfg}/mirrorauth`, { recursive: true });
   writeFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, JSON.stringify(store));
   writeFileSync(`${cfg}/config.json`, JSON.stringify(config));
-  const root = makeTree({ 'r.example.com/hosts.toml': '[host."https://m.example.com"]\n  capabilities = ["pull", "resolve"]\n[host."https://plain-mirror.example.com"]\n  capabilities = ["pull", "resolve"]\n' });
+  const root = makeTree({
+    'r.example.com/hosts.toml':
+      '[host."https://m.example.com"]\n  capabilities = ["pull", "resolve"]\n[host."https://plain-mirror.example.com"]\n  capabilities = ["pull", "resolve"]\n',
+  });
   return { cfg, root };
 }
 
-const STORE = { version: 1, auths: { 'm.example.com?ns=r.example.com': { username: 'robot', backend: 'file', kind: 'password', auth: b64('robot:namespaced-secret') } } };
+const STORE = {
+  version: 1,
+  auths: { 'm.example.com?ns=r.example.com': { username: 'robot', backend: 'file', kind: 'password', auth: b64('robot:namespaced-secret') } },
+};
 const CONFIG = { auths: { 'r.example.com': { auth: b64('upstream-user:upstream-secret') }, 'plain-mirror.example.com': { auth: b64('pm:pm-secret') } } };
 
 describe('mirrorauth explain', () => {
@@ -30,13 +36,23 @@ describe('mirrorauth explain', () => {
     expect(mirror).toMatchObject({
       url: 'https://m.example.com/v2',
       requestUrl: 'https://m.example.com/v2/app/manifests/1?ns=r.example.com',
-      credential: { found: true, source: { kind: 'namespaced', key: 'm.example.com?ns=r.example.com' }, username: 'robot', secretKind: 'password', secret: '****** (17 chars)' },
+      credential: {
+        found: true,
+        source: { kind: 'namespaced', key: 'm.example.com?ns=r.example.com' },
+        username: 'robot',
+        secretKind: 'password',
+        secret: '****** (17 chars)',
+      },
       stockClients: { nerdctl: { found: false }, cri: { found: false } },
       differs: ['nerdctl', 'cri'],
     });
     expect(mirror.trace.map((t: { step: string; outcome: string }) => `${t.step}:${t.outcome}`)).toEqual(['namespaced:hit']);
     // a mirror with only Docker's own entry for its host: nerdctl sends the same, CRI does not
-    expect(plain).toMatchObject({ credential: { found: true, source: { kind: 'auths' }, username: 'pm' }, stockClients: { nerdctl: { found: true, username: 'pm' } }, differs: ['cri'] });
+    expect(plain).toMatchObject({
+      credential: { found: true, source: { kind: 'auths' }, username: 'pm' },
+      stockClients: { nerdctl: { found: true, username: 'pm' } },
+      differs: ['cri'],
+    });
     expect(upstream).toMatchObject({ origin: 'default', credential: { found: true, username: 'upstream-user' }, differs: [] });
     expect(r.stdout).not.toMatch(/namespaced-secret|upstream-secret|pm-secret/);
   });
@@ -46,7 +62,9 @@ describe('mirrorauth explain', () => {
     const cc = makeTree({
       'config.toml': `version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "${root}"\n[plugins."io.containerd.cri.v1.images".registry.configs."m.example.com".auth]\n  username = "cri-user"\n  password = "cri-secret-value"\n`,
     });
-    const j = JSON.parse((await runBin(['explain', 'r.example.com/app:1', '--containerd-config', `${cc}/config.toml`, '--config', cfg, '--json'], { env })).stdout);
+    const j = JSON.parse(
+      (await runBin(['explain', 'r.example.com/app:1', '--containerd-config', `${cc}/config.toml`, '--config', cfg, '--json'], { env })).stdout,
+    );
     expect(j.hosts[0].stockClients.cri).toMatchObject({ found: true, username: 'cri-user', sourceText: 'registry.configs."m.example.com".auth' });
     expect(j.hosts[0].differs).toEqual(['nerdctl', 'cri']);
   });
@@ -61,7 +79,10 @@ describe('mirrorauth explain', () => {
   });
 
   it('a lookup that fails (keychain entry, no keychain) is shown and exits 1', async () => {
-    const { cfg, root } = world({ version: 1, auths: { 'm.example.com?ns=r.example.com': { username: 'robot', backend: 'keychain', kind: 'password' } } }, CONFIG);
+    const { cfg, root } = world(
+      { version: 1, auths: { 'm.example.com?ns=r.example.com': { username: 'robot', backend: 'keychain', kind: 'password' } } },
+      CONFIG,
+    );
     const r = await runBin(['explain', 'r.example.com/app:1', '--hosts-dir', root, '--config', cfg, '--json'], { env });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).hosts[0].lookupError).toMatch(/OS keychain/);

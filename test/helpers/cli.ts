@@ -17,8 +17,8 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   const sys: System = {
     ...base,
     env: { ...base.env, NO_COLOR: '1', ...env },
-    stdout: { isTTY: false, columns: undefined, write: (s) => (stdout += s) },
-    stderr: { isTTY: false, columns: undefined, write: (s) => (stderr += s) },
+    stdout: { isTTY: false, write: (s) => (stdout += s) },
+    stderr: { isTTY: false, write: (s) => (stderr += s) },
     ...overrides,
   };
   const code = await run(args, sys);

@@ -140,7 +140,11 @@ export function compareWithOracle(c: OracleCase, ourJson: string): string[] {
 
   const fatal = o.hosts.length === 0 && !o.result.ok && /ConfigureHosts|unable to|failed to load/.test(o.result.error ?? '');
   eq('fatal (no host tried)', fatal, ours.fatal);
-  eq('host order', o.hosts.map((h) => h.url_prefix), ours.hosts.map((h) => h.url));
+  eq(
+    'host order',
+    o.hosts.map((h) => h.url_prefix),
+    ours.hosts.map((h) => h.url),
+  );
   if (o.hosts.length !== ours.hosts.length) return problems;
 
   // the first request containerd sent to each host, and whether the walk ended early
@@ -162,7 +166,10 @@ export function compareWithOracle(c: OracleCase, ourJson: string): string[] {
     eq(`host ${i} capabilities`, h.capabilities, our.capabilities);
     const want = firstRequest.get(i) ?? null;
     // a push of a digest-only reference sends the pushed manifest's digest, which the oracle picks itself
-    const object = (u: string | null) => (c.op === 'push' && !/:[^/]+$/.test((c.reference.split('@')[0] ?? '').split('/').pop() ?? '') ? u?.replace(/manifests\/sha256:[0-9a-f]{64}/, 'manifests/<pushed digest>') ?? null : u);
+    const object = (u: string | null) =>
+      c.op === 'push' && !/:[^/]+$/.test((c.reference.split('@')[0] ?? '').split('/').pop() ?? '')
+        ? (u?.replace(/manifests\/sha256:[0-9a-f]{64}/, 'manifests/<pushed digest>') ?? null)
+        : u;
     if (want !== null || !(stoppedEarly && i > lastContacted)) eq(`host ${i} first request URL`, object(want), object(our.requestUrl));
     eq(`host ${i} skip_verify`, h.tls.insecure_skip_verify, our.tls.skipVerify === true);
     eq(`host ${i} custom CAs`, h.tls.custom_root_cas, our.tls.caCerts.length > 0);
@@ -173,7 +180,10 @@ export function compareWithOracle(c: OracleCase, ourJson: string): string[] {
 
   const oracleLookups = uniq(o.credential_lookups ?? []);
   const ourLookups = uniq(
-    ours.hosts.filter((_, i) => firstRequest.has(i) || !(stoppedEarly && i > lastContacted)).map((h) => h.credentialHost).filter((x): x is string => x !== null),
+    ours.hosts
+      .filter((_, i) => firstRequest.has(i) || !(stoppedEarly && i > lastContacted))
+      .map((h) => h.credentialHost)
+      .filter((x): x is string => x !== null),
   );
   eq('credential lookup hosts', oracleLookups, ourLookups);
 

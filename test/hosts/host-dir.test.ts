@@ -16,6 +16,11 @@ describe('host directory candidates (R4–R6)', () => {
 
   it('maps directory names back to registries', () => {
     expect(hostDirectory('r.example:443')).toBe('r.example_443_');
-    expect([registryOfDir('r.example_443_'), registryOfDir('r.example:443'), registryOfDir('docker.io'), registryOfDir('_default')]).toEqual(['r.example:443', 'r.example:443', 'docker.io', null]);
+    expect([registryOfDir('r.example_443_'), registryOfDir('r.example:443'), registryOfDir('docker.io'), registryOfDir('_default')]).toEqual([
+      'r.example:443',
+      'r.example:443',
+      'docker.io',
+      null,
+    ]);
   });
 });

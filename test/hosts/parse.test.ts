@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseHostsToml } from '../../src/hosts/parse.js';
 import { parseContainerdVersion } from '../../src/hosts/version.js';
 
-const opts = (version = '2.3.4') => ({ file: '/etc/containerd/certs.d/r/hosts.toml', baseDir: '/etc/containerd/certs.d/r', version: parseContainerdVersion(version) });
+const opts = (version = '2.3.4') => ({
+  file: '/etc/containerd/certs.d/r/hosts.toml',
+  baseDir: '/etc/containerd/certs.d/r',
+  version: parseContainerdVersion(version),
+});
 
 describe('parseHostsToml', () => {
   it('parses every field of an entry', () => {

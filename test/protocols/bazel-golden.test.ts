@@ -35,7 +35,10 @@ describe('mirrorauth bazel get goldens', () => {
 
   it.each([
     ['https://ghcr.io/v2/org/img/blobs/sha256:abc', { host: 'ghcr.io', repository: 'org/img', namespace: null, apiBase: 'https://ghcr.io/v2' }],
-    ['https://m.corp/prefix/v2/library/alpine/manifests/3?ns=docker.io', { host: 'm.corp', repository: 'library/alpine', namespace: 'docker.io', endpointPath: '/prefix' }],
+    [
+      'https://m.corp/prefix/v2/library/alpine/manifests/3?ns=docker.io',
+      { host: 'm.corp', repository: 'library/alpine', namespace: 'docker.io', endpointPath: '/prefix' },
+    ],
     ['https://m.corp/v2/a/b/c/tags/list', { repository: 'a/b/c' }],
   ])('reads %s', (uri, want) => expect(parseRegistryUri(uri)).toMatchObject(want));
 

@@ -22,7 +22,8 @@ function configDir(auths: Record<string, string>): string {
   writeFileSync(`${dir}/config.json`, JSON.stringify({ auths: Object.fromEntries(Object.entries(auths).map(([k, v]) => [k, { auth: b64(v) }])) }));
   return dir;
 }
-const bazelIn = (dir: string, uri: string, env: Record<string, string | undefined> = {}) => handleBazel({ ...nodeSystem(), env: { ...process.env, ...noKeychain, DOCKER_CONFIG: dir, XDG_CACHE_HOME: tempDir(), ...env } }, JSON.stringify({ uri }));
+const bazelIn = (dir: string, uri: string, env: Record<string, string | undefined> = {}) =>
+  handleBazel({ ...nodeSystem(), env: { ...process.env, ...noKeychain, DOCKER_CONFIG: dir, XDG_CACHE_HOME: tempDir(), ...env } }, JSON.stringify({ uri }));
 
 // a Bearer registry on loopback whose challenge names an http realm on another loopback port
 const received: Array<{ server: string; method: string; url: string; authorization: string | null; body: string }> = [];
@@ -82,7 +83,14 @@ describe('1. bazel get and plain http', () => {
 });
 
 describe('4. bazel get refuses a URI whose authority is not canonical', () => {
-  it.each(['https://127.0.0.010/v2/a/manifests/v1', 'https://0x7f.1/v2/a/manifests/v1', 'https://2130706433/v2/a/manifests/v1', 'https://reg\tistry.example/v2/a/manifests/v1', 'https://registry.example\\@evil.example/v2/a/manifests/v1', 'https://REGISTRY.example/v2/a/manifests/v1'])('%s', async (uri) => {
+  it.each([
+    'https://127.0.0.010/v2/a/manifests/v1',
+    'https://0x7f.1/v2/a/manifests/v1',
+    'https://2130706433/v2/a/manifests/v1',
+    'https://reg\tistry.example/v2/a/manifests/v1',
+    'https://registry.example\\@evil.example/v2/a/manifests/v1',
+    'https://REGISTRY.example/v2/a/manifests/v1',
+  ])('%s', async (uri) => {
     const dir = configDir({ '127.0.0.10': 'u:pw', '127.0.0.8': 'u:pw', '127.0.0.1': 'u:pw', 'registry.example': 'u:pw', 'evil.example': 'u:pw' });
     const r = await bazelIn(dir, uri, { MIRRORAUTH_BAZEL_HOSTS: '127.0.0.1,127.0.0.8,127.0.0.10,registry.example,evil.example' });
     expect(r.stdout).toBe('{}\n');
@@ -91,7 +99,14 @@ describe('4. bazel get refuses a URI whose authority is not canonical', () => {
 
 describe('6. token realm address checks', () => {
   const reg = new URL('https://registry.example/v2/');
-  it.each(['https://localhost/token', 'https://auth.localhost/token', 'https://[::ffff:127.0.0.1]/token', 'https://[::ffff:7f00:1]/token', 'https://[::127.0.0.1]/token', 'https://[::ffff:10.0.0.1]/token'])('refuses %s for a public registry', async (r) => {
+  it.each([
+    'https://localhost/token',
+    'https://auth.localhost/token',
+    'https://[::ffff:127.0.0.1]/token',
+    'https://[::ffff:7f00:1]/token',
+    'https://[::127.0.0.1]/token',
+    'https://[::ffff:10.0.0.1]/token',
+  ])('refuses %s for a public registry', async (r) => {
     await expect(Promise.resolve().then(() => validateRealm(r, reg))).rejects.toMatchObject({ code: 'REALM_REJECTED' });
   });
 });
@@ -114,17 +129,23 @@ describe('2 and 3. render -o onto what is not a regular file', () => {
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
   });
   it('-o /dev/stdout with stdout on a pipe writes to the pipe and never replaces the link', async () => {
-    const r = spawnSync(process.execPath, [bin, 'render', '--registry', 'r.example', '--config', store(), '-o', '/dev/stdout'], { encoding: 'utf8', env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' } });
+    const r = spawnSync(process.execPath, [bin, 'render', '--registry', 'r.example', '--config', store(), '-o', '/dev/stdout'], {
+      encoding: 'utf8',
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).auths['r.example']).toBeDefined();
     expect(lstatSync('/dev/stdout').isSymbolicLink()).toBe(true);
   });
   it('-o into a pipe (a process substitution) writes to it', async () => {
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" render --registry r.example --config "${store()}" -o >(cat > /dev/null)`], { encoding: 'utf8', env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' } });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" render --registry r.example --config "${store()}" -o >(cat > /dev/null)`], {
+      encoding: 'utf8',
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+    });
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.status).toBe(0);
   });
-  it.skipIf(process.getuid?.() !== 0)("refuses a symlink another user planted in a sticky world-writable directory", async () => {
+  it.skipIf(process.getuid?.() !== 0)('refuses a symlink another user planted in a sticky world-writable directory', async () => {
     const sticky = tempDir();
     chmodSync(sticky, 0o1777);
     const victim = `${tempDir()}/victim`;
@@ -148,31 +169,70 @@ describe('5. exec and signals', () => {
     writeFileSync(`${dir}/config.json`, JSON.stringify({ auths: { 'r.example': { auth: b64('u:pw') } } }));
     return dir;
   };
-  it.each([['SIGQUIT', 3], ['SIGUSR2', 12], ['SIGALRM', 14], ['SIGXCPU', 24], ['SIGPWR', 30]] as const)('cleans up on %s and exits 128+N', async (signal, n) => {
+  it.each([
+    ['SIGQUIT', 3],
+    ['SIGUSR2', 12],
+    ['SIGALRM', 14],
+    ['SIGXCPU', 24],
+    ['SIGPWR', 30],
+  ] as const)('cleans up on %s and exits 128+N', async (signal, n) => {
     const marker = `${tempDir()}/dir`;
-    const child = spawn(process.execPath, [bin, 'exec', '--registry', 'r.example', '--config', cfg(), '--', 'sh', '-c', `echo "$DOCKER_CONFIG" > "${marker}"; while :; do sleep 0.05; done`], { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' }, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [bin, 'exec', '--registry', 'r.example', '--config', cfg(), '--', 'sh', '-c', `echo "$DOCKER_CONFIG" > "${marker}"; while :; do sleep 0.05; done`],
+      { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' }, stdio: 'ignore' },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
-    const dir = readFileSync(marker, 'utf8').trim();
+    // the shell creates the marker before it writes into it: wait for its content
+    const content = () => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '');
+    for (let i = 0; i < 400 && content() === ''; i++) await new Promise((r) => setTimeout(r, 25));
+    const dir = content();
     expect(existsSync(`${dir}/config.json`)).toBe(true);
     child.kill(signal);
     expect(await exited).toBe(128 + n);
     expect(existsSync(dir)).toBe(false);
   });
-  it.each([['SIGABRT', 6], ['SIGSEGV', 11], ['SIGPIPE', 13], ['SIGUSR1', 10], ['SIGBUS', 7]] as const)('a command ended by %s gives 128+N', async (signal, n) => {
+  it.each([
+    ['SIGABRT', 6],
+    ['SIGSEGV', 11],
+    ['SIGPIPE', 13],
+    ['SIGUSR1', 10],
+    ['SIGBUS', 7],
+  ] as const)('a command ended by %s gives 128+N', async (signal, n) => {
     const r = await runBin(['exec', '--registry', 'r.example', '--config', cfg(), '--', 'sh', '-c', `kill -${signal.slice(3)} $$`], { env: noKeychain });
     expect(r.code).toBe(128 + n);
   });
 });
 
-describe('7 and 8. exec keeps the user\'s Docker settings and --helper works', () => {
+describe("7 and 8. exec keeps the user's Docker settings and --helper works", () => {
   it('carries contexts, plugins and proxies into the private config', async () => {
     const dir = tempDir();
     mkdirSync(`${dir}/cli-plugins`);
     mkdirSync(`${dir}/contexts/meta/abc`, { recursive: true });
-    writeFileSync(`${dir}/config.json`, JSON.stringify({ auths: { 'r.example': { auth: b64('u:pw') } }, currentContext: 'remote', proxies: { default: { httpProxy: 'http://proxy.corp:3128' } }, cliPluginsExtraDirs: ['/opt/plugins'] }));
+    writeFileSync(
+      `${dir}/config.json`,
+      JSON.stringify({
+        auths: { 'r.example': { auth: b64('u:pw') } },
+        currentContext: 'remote',
+        proxies: { default: { httpProxy: 'http://proxy.corp:3128' } },
+        cliPluginsExtraDirs: ['/opt/plugins'],
+      }),
+    );
     const out = `${tempDir()}/seen.json`;
-    const r = await runBin(['exec', '--registry', 'r.example', '--config', dir, '--', 'sh', '-c', `cat "$DOCKER_CONFIG/config.json" > "${out}"; ls "$DOCKER_CONFIG/contexts/meta" >> "${out}.ls"`], { env: noKeychain });
+    const r = await runBin(
+      [
+        'exec',
+        '--registry',
+        'r.example',
+        '--config',
+        dir,
+        '--',
+        'sh',
+        '-c',
+        `cat "$DOCKER_CONFIG/config.json" > "${out}"; ls "$DOCKER_CONFIG/contexts/meta" >> "${out}.ls"`,
+      ],
+      { env: noKeychain },
+    );
     expect(r.code, r.stderr).toBe(0);
     const seen = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
     expect(seen.currentContext).toBe('remote');
@@ -181,13 +241,20 @@ describe('7 and 8. exec keeps the user\'s Docker settings and --helper works', (
     expect(readFileSync(`${out}.ls`, 'utf8')).toContain('abc');
     expect((seen.auths as Record<string, unknown>)['r.example']).toBeDefined();
   });
-  it('exec --helper: the command\'s helper answers from the real Docker config', async () => {
+  it("exec --helper: the command's helper answers from the real Docker config", async () => {
     const dir = tempDir();
     writeFileSync(`${dir}/config.json`, JSON.stringify({ auths: { 'r.example': { auth: b64('u:pw') } } }));
     const helperBin = tempDir();
-    writeFileSync(`${helperBin}/docker-credential-mirrorauth`, `#!/bin/sh\nexec "${process.execPath}" "${bin.replace('bin.js', 'docker-credential-mirrorauth.cjs')}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      `${helperBin}/docker-credential-mirrorauth`,
+      `#!/bin/sh\nexec "${process.execPath}" "${bin.replace('bin.js', 'docker-credential-mirrorauth.cjs')}" "$@"\n`,
+      { mode: 0o755 },
+    );
     const out = `${tempDir()}/got`;
-    const r = await runBin(['exec', '--helper', '--registry', 'r.example', '--config', dir, '--', 'sh', '-c', `echo r.example | docker-credential-mirrorauth get > "${out}"`], { env: { ...noKeychain, PATH: `${helperBin}:${process.env.PATH}` } });
+    const r = await runBin(
+      ['exec', '--helper', '--registry', 'r.example', '--config', dir, '--', 'sh', '-c', `echo r.example | docker-credential-mirrorauth get > "${out}"`],
+      { env: { ...noKeychain, PATH: `${helperBin}:${process.env.PATH}` } },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ Username: 'u', Secret: 'pw' });
   });

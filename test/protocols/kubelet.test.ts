@@ -17,13 +17,26 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 function config(): string {
   const dir = tempDir();
-  writeFileSync(`${dir}/config.json`, JSON.stringify({ auths: { 'registry.example.com:5000': { auth: b64('team:team-pw') }, 'https://index.docker.io/v1/': { auth: b64('hub:hub-pw') }, 'tok.example.com': { auth: b64('u:'), identitytoken: 'rt' } } }));
+  writeFileSync(
+    `${dir}/config.json`,
+    JSON.stringify({
+      auths: {
+        'registry.example.com:5000': { auth: b64('team:team-pw') },
+        'https://index.docker.io/v1/': { auth: b64('hub:hub-pw') },
+        'tok.example.com': { auth: b64('u:'), identitytoken: 'rt' },
+      },
+    }),
+  );
   mkdirSync(`${dir}/mirrorauth`);
   return dir;
 }
 
 function call(input: string, args: string[] = []) {
-  return spawnSync(process.execPath, [bin, 'kubelet-provider', ...args], { input, encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: config(), DBUS_SESSION_BUS_ADDRESS: '' } });
+  return spawnSync(process.execPath, [bin, 'kubelet-provider', ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_CONFIG: config(), DBUS_SESSION_BUS_ADDRESS: '' },
+  });
 }
 
 describe('mirrorauth kubelet-provider goldens', () => {
@@ -37,7 +50,11 @@ describe('mirrorauth kubelet-provider goldens', () => {
   });
 
   it('sends cacheDuration when asked, and checks it is a duration', () => {
-    const req = JSON.stringify({ apiVersion: 'credentialprovider.kubelet.k8s.io/v1', kind: 'CredentialProviderRequest', image: 'registry.example.com:5000/team/app' });
+    const req = JSON.stringify({
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      kind: 'CredentialProviderRequest',
+      image: 'registry.example.com:5000/team/app',
+    });
     expect(JSON.parse(call(req, ['--cache-duration', '5m0s']).stdout).cacheDuration).toBe('5m0s');
     expect(call(req, ['--cache-duration', 'soon']).status).toBe(1);
   });

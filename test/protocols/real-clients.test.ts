@@ -9,7 +9,14 @@ import { describe, expect, inject, it } from 'vitest';
 import { repo, runBin, tempDir } from '../helpers/bin.js';
 
 const h = inject('harness');
-const E = h.env as Record<string, string> & { HARNESS_BASIC: string; HARNESS_MIRROR: string; HARNESS_UPSTREAM: string; HARNESS_DIR: string; HARNESS_TOKEN_LOG: string; HARNESS_IMAGE_DIGEST: string };
+const E = h.env as Record<string, string> & {
+  HARNESS_BASIC: string;
+  HARNESS_MIRROR: string;
+  HARNESS_UPSTREAM: string;
+  HARNESS_DIR: string;
+  HARNESS_TOKEN_LOG: string;
+  HARNESS_IMAGE_DIGEST: string;
+};
 
 /** A PATH directory where docker-credential-mirrorauth is a logging wrapper around the built helper. */
 function helperPath(): { dir: string; log: string } {
@@ -40,12 +47,18 @@ describe.skipIf(!h.available)('skopeo with docker-credential-mirrorauth', () => 
     expect(inspect.stderr).toBe('');
     expect(JSON.parse(inspect.stdout).Digest).toBe(E.HARNESS_IMAGE_DIGEST);
     const out = tempDir();
-    const copy = skopeo(['copy', '-q', '--src-tls-verify=false', '--authfile', `${cfg}/config.json`, `docker://${E.HARNESS_BASIC}/test/hello:v1`, `oci:${out}/img:v1`], env);
+    const copy = skopeo(
+      ['copy', '-q', '--src-tls-verify=false', '--authfile', `${cfg}/config.json`, `docker://${E.HARNESS_BASIC}/test/hello:v1`, `oci:${out}/img:v1`],
+      env,
+    );
     expect(copy.status).toBe(0);
     expect(JSON.parse(readFileSync(`${out}/img/index.json`, 'utf8')).manifests[0].digest).toBe(E.HARNESS_IMAGE_DIGEST);
     expect(readFileSync(log, 'utf8')).toContain(`get ${E.HARNESS_BASIC}`);
     // without the helper's answer the registry refuses: the credential really came from mirrorauth
-    const anon = skopeo(['inspect', '--tls-verify=false', '--authfile', `${tempDir()}/none.json`, `docker://${E.HARNESS_BASIC}/test/hello:v1`], { DOCKER_CONFIG: tempDir(), HOME: tempDir() });
+    const anon = skopeo(['inspect', '--tls-verify=false', '--authfile', `${tempDir()}/none.json`, `docker://${E.HARNESS_BASIC}/test/hello:v1`], {
+      DOCKER_CONFIG: tempDir(),
+      HOME: tempDir(),
+    });
     expect(anon.status).not.toBe(0);
   });
 
@@ -55,21 +68,33 @@ describe.skipIf(!h.available)('skopeo with docker-credential-mirrorauth', () => 
     // the upstream's own credential, stored for the upstream host only
     expect((await runBin(['login', E.HARNESS_UPSTREAM, '-u', 'alice', '--password-stdin', '--config', cfg], { input: 'alice-pw', env: E })).code).toBe(0);
     // the mirror's users, for every upstream it serves
-    expect((await runBin(['login', `${E.HARNESS_MIRROR}?ns=*`, '-u', 'mirror-user', '--password-stdin', '--config', cfg], { input: 'mirror-pw', env: E })).code).toBe(0);
+    expect(
+      (await runBin(['login', `${E.HARNESS_MIRROR}?ns=*`, '-u', 'mirror-user', '--password-stdin', '--config', cfg], { input: 'mirror-pw', env: E })).code,
+    ).toBe(0);
     const conf = `${tempDir()}/registries.conf`;
-    writeFileSync(conf, `[[registry]]\nlocation = "${E.HARNESS_UPSTREAM}"\ninsecure = true\n[[registry.mirror]]\nlocation = "${E.HARNESS_MIRROR}"\ninsecure = true\n`);
+    writeFileSync(
+      conf,
+      `[[registry]]\nlocation = "${E.HARNESS_UPSTREAM}"\ninsecure = true\n[[registry.mirror]]\nlocation = "${E.HARNESS_MIRROR}"\ninsecure = true\n`,
+    );
     const { dir, log } = helperPath();
     const mirrorLog = `${E.HARNESS_DIR}/log/mirror.log`;
     const before = readFileSync(mirrorLog, 'utf8').length;
     // mirrors apply to pulls (copy), not to inspect
-    const r = skopeo(['--registries-conf', conf, 'copy', '-q', '--authfile', `${cfg}/config.json`, `docker://${E.HARNESS_UPSTREAM}/test/hello:v1`, `oci:${tempDir()}/img:v1`], {
-      PATH: `${dir}:${process.env.PATH}`,
-      DOCKER_CONFIG: cfg,
-    });
+    const r = skopeo(
+      ['--registries-conf', conf, 'copy', '-q', '--authfile', `${cfg}/config.json`, `docker://${E.HARNESS_UPSTREAM}/test/hello:v1`, `oci:${tempDir()}/img:v1`],
+      {
+        PATH: `${dir}:${process.env.PATH}`,
+        DOCKER_CONFIG: cfg,
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(log, 'utf8').split('\n')[0]).toBe(`get ${E.HARNESS_MIRROR}`);
-    const answer = execFileSync(process.execPath, [`${repo}/dist/docker-credential-mirrorauth.cjs`, 'get'], { input: E.HARNESS_MIRROR, env: { ...process.env, ...E, DOCKER_CONFIG: cfg }, encoding: 'utf8' });
+    const answer = execFileSync(process.execPath, [`${repo}/dist/docker-credential-mirrorauth.cjs`, 'get'], {
+      input: E.HARNESS_MIRROR,
+      env: { ...process.env, ...E, DOCKER_CONFIG: cfg },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(answer)).toMatchObject({ Username: 'mirror-user', Secret: 'mirror-pw' });
     // the mirror served it: its log shows the authenticated manifest request
     // the mirror (which only accepts its own users) served the manifest
@@ -80,7 +105,10 @@ describe.skipIf(!h.available)('skopeo with docker-credential-mirrorauth', () => 
 describe.skipIf(!h.available)('the Bazel protocol against the Bearer registry', () => {
   const bazel = (input: string, env: Record<string, string>) =>
     spawnSync(process.execPath, [`${repo}/dist/mirrorauth.cjs`, 'bazel', 'get'], { input, env: { ...process.env, ...E, ...env }, encoding: 'utf8' });
-  const exchanges = () => readFileSync(E.HARNESS_TOKEN_LOG, 'utf8').split('\n').filter((l) => l.includes('"path":"/token"') && !l.includes('"auth":null,"body":""') ).length;
+  const exchanges = () =>
+    readFileSync(E.HARNESS_TOKEN_LOG, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"path":"/token"') && !l.includes('"auth":null,"body":""')).length;
 
   it('exchanges once, serves the second call from cache, refreshes an expired entry, and formats expires for Bazel', async () => {
     const cfg = tempDir();
@@ -101,7 +129,10 @@ describe.skipIf(!h.available)('the Bazel protocol against the Bearer registry', 
     expect(ttl).toBeLessThan(300_000 - 30_000);
     expect(exchanges()).toBe(before + 1);
     // the token really works against the registry
-    const res = await fetch(`http://${E.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1`, { method: 'HEAD', headers: { authorization: reply.headers.Authorization[0] as string, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${E.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1`, {
+      method: 'HEAD',
+      headers: { authorization: reply.headers.Authorization[0] as string, accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     expect(res.status).toBe(200);
 
     const cacheFile = `${cache}/mirrorauth/tokens.json`;

@@ -46,13 +46,25 @@ describe('fetchToken', () => {
 
   it('does not fall back on a 500', async () => {
     await expect(
-      fetchToken(nodeSystem(), { realm: `${base}/token/500`, service: 's', scopes: [], credential: { ...EMPTY_CREDENTIAL, username: 'u', password: 'p' }, registry: new URL(`${base}/v2/`) }),
+      fetchToken(nodeSystem(), {
+        realm: `${base}/token/500`,
+        service: 's',
+        scopes: [],
+        credential: { ...EMPTY_CREDENTIAL, username: 'u', password: 'p' },
+        registry: new URL(`${base}/v2/`),
+      }),
     ).rejects.toThrow(/HTTP 500/);
   });
 
   it('reports refused credentials as AUTH_FAILED', async () => {
     await expect(
-      fetchToken(nodeSystem(), { realm: `${base}/token/404`, service: 's', scopes: [], credential: { ...EMPTY_CREDENTIAL, username: 'u', password: 'wrong' }, registry: new URL(`${base}/v2/`) }),
+      fetchToken(nodeSystem(), {
+        realm: `${base}/token/404`,
+        service: 's',
+        scopes: [],
+        credential: { ...EMPTY_CREDENTIAL, username: 'u', password: 'wrong' },
+        registry: new URL(`${base}/v2/`),
+      }),
     ).rejects.toMatchObject({ code: 'AUTH_FAILED' });
   });
 });

@@ -33,7 +33,9 @@ function privateConfig(files: Record<string, unknown>): string {
 
 /** Every file under the temp dirs, written since `since`, that holds any of the needles. */
 function leftovers(needles: string[], since: number): string[] {
-  const roots = [...new Set([os.tmpdir(), '/tmp', '/dev/shm', process.env.XDG_RUNTIME_DIR, E.XDG_RUNTIME_DIR].filter((d): d is string => !!d && existsSync(d)))];
+  const roots = [
+    ...new Set([os.tmpdir(), '/tmp', '/dev/shm', process.env.XDG_RUNTIME_DIR, E.XDG_RUNTIME_DIR].filter((d): d is string => !!d && existsSync(d))),
+  ];
   const hits: string[] = [];
   const walk = (dir: string, depth: number) => {
     let entries;
@@ -68,7 +70,10 @@ function secretWorld() {
   // a plain entry of mirrorauth's own store, reached the way Docker reaches it: credHelpers names mirrorauth
   const cfg = privateConfig({
     'config.json': { credHelpers: { 'reg.example.com': 'mirrorauth' } },
-    'mirrorauth/namespaced-auths.json': { version: 1, auths: { 'reg.example.com': { username: 'robot', backend: 'file', kind: 'password', auth: b64(`robot:${secret}`) } } },
+    'mirrorauth/namespaced-auths.json': {
+      version: 1,
+      auths: { 'reg.example.com': { username: 'robot', backend: 'file', kind: 'password', auth: b64(`robot:${secret}`) } },
+    },
   });
   return { secret, cfg, needles: [secret, b64(`robot:${secret}`)] };
 }
@@ -97,10 +102,25 @@ describe('mirrorauth exec', () => {
     const { cfg, needles } = secretWorld();
     const marker = `${tempDir()}/dir`;
     const since = Date.now();
-    const child = spawn(process.execPath, [bin, 'exec', '--registry', 'reg.example.com', '--config', cfg, '--', 'sh', '-c', `echo "$DOCKER_CONFIG" > "${marker}"; trap 'exit 42' TERM INT; while :; do sleep 0.05; done`], {
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'exec',
+        '--registry',
+        'reg.example.com',
+        '--config',
+        cfg,
+        '--',
+        'sh',
+        '-c',
+        `echo "$DOCKER_CONFIG" > "${marker}"; trap 'exit 42' TERM INT; while :; do sleep 0.05; done`,
+      ],
+      {
+        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
     const dir = readFileSync(marker, 'utf8').trim();
@@ -133,14 +153,20 @@ describe('mirrorauth render', () => {
       },
     });
     const ca = readFileSync(path.join(repo, 'testdata/oracle/holdout/h33-ca-array-valid/certs.d/registry.example.com/ca.pem'), 'utf8');
-    const hosts = makeTree({ 'docker.io/hosts.toml': '[host."https://mirror.corp"]\n  capabilities = ["pull", "resolve"]\n  ca = "mirror-ca.pem"\n  skip_verify = false\n', 'docker.io/mirror-ca.pem': ca });
+    const hosts = makeTree({
+      'docker.io/hosts.toml': '[host."https://mirror.corp"]\n  capabilities = ["pull", "resolve"]\n  ca = "mirror-ca.pem"\n  skip_verify = false\n',
+      'docker.io/mirror-ca.pem': ca,
+    });
     return { cfg, hosts };
   };
 
   it('docker and helm formats: Docker config.json keyed by host, Hub under its URL', async () => {
     const { cfg, hosts } = world();
     for (const format of ['docker', 'helm']) {
-      const r = await runBin(['render', '--format', format, '--registry', 'ghcr.io', '--registry', 'mirror.corp?ns=docker.io', '--config', cfg, '--hosts-dir', hosts], { env: noKeychain });
+      const r = await runBin(
+        ['render', '--format', format, '--registry', 'ghcr.io', '--registry', 'mirror.corp?ns=docker.io', '--config', cfg, '--hosts-dir', hosts],
+        { env: noKeychain },
+      );
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual({ auths: { 'ghcr.io': { auth: b64('gh:gh-pw') }, 'mirror.corp': { auth: b64('m:m-pw') } } });
     }
@@ -148,7 +174,10 @@ describe('mirrorauth render', () => {
 
   it('--helper renders credHelpers instead of secrets', async () => {
     const { cfg, hosts } = world();
-    const r = await runBin(['render', '--helper', '--format', 'containers', '--registry', 'ghcr.io', '--registry', 'docker.io', '--config', cfg, '--hosts-dir', hosts], { env: noKeychain });
+    const r = await runBin(
+      ['render', '--helper', '--format', 'containers', '--registry', 'ghcr.io', '--registry', 'docker.io', '--config', cfg, '--hosts-dir', hosts],
+      { env: noKeychain },
+    );
     expect(JSON.parse(r.stdout)).toEqual({ auths: {}, credHelpers: { 'ghcr.io': 'mirrorauth', 'docker.io': 'mirrorauth' } });
     expect(r.stdout).not.toMatch(/pw/);
   });
@@ -219,17 +248,26 @@ describe.skipIf(!h.available)('render and exec with skopeo against the Basic reg
     const cfg = await registryWorld();
     const file = `${tempDir()}/auth.json`;
     expect((await runBin(['render', '--format', format, '--registry', E.HARNESS_BASIC, '--config', cfg, '-o', file], { env: E })).code).toBe(0);
-    const r = spawnSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', file, `docker://${E.HARNESS_BASIC}/test/hello:v1`], { encoding: 'utf8', env: { ...process.env, HOME: tempDir(), DOCKER_CONFIG: tempDir() } });
+    const r = spawnSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', file, `docker://${E.HARNESS_BASIC}/test/hello:v1`], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: tempDir(), DOCKER_CONFIG: tempDir() },
+    });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout).Digest).toBe(E.HARNESS_IMAGE_DIGEST);
   });
 
   it('exec runs skopeo through REGISTRY_AUTH_FILE with no login of its own', async () => {
     const cfg = await registryWorld();
-    const r = await runBin(['exec', '--registry', E.HARNESS_BASIC, '--config', cfg, '--', 'skopeo', 'inspect', '--tls-verify=false', `docker://${E.HARNESS_BASIC}/test/hello:v1`], { env: { ...E, HOME: tempDir() } });
+    const r = await runBin(
+      ['exec', '--registry', E.HARNESS_BASIC, '--config', cfg, '--', 'skopeo', 'inspect', '--tls-verify=false', `docker://${E.HARNESS_BASIC}/test/hello:v1`],
+      { env: { ...E, HOME: tempDir() } },
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).Digest).toBe(E.HARNESS_IMAGE_DIGEST);
-    const anonymous = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${E.HARNESS_BASIC}/test/hello:v1`], { encoding: 'utf8', env: { ...process.env, HOME: tempDir(), DOCKER_CONFIG: tempDir(), REGISTRY_AUTH_FILE: `${tempDir()}/none.json` } });
+    const anonymous = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${E.HARNESS_BASIC}/test/hello:v1`], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: tempDir(), DOCKER_CONFIG: tempDir(), REGISTRY_AUTH_FILE: `${tempDir()}/none.json` },
+    });
     expect(anonymous.status).not.toBe(0);
   });
 });

@@ -31,7 +31,19 @@ const log: AccessRecord[] = [];
 
 function route(id: string, ns: string | null, apiPath = '/v2'): ServeRoute {
   const u = new URL(up);
-  return { id, endpoint: { scheme: 'http', host: u.host, apiPath }, namespace: ns, registryDir: ns ?? '_default', file: 'f', line: 1, capabilities: ['pull', 'resolve'], caCerts: [], clientPairs: [], skipVerify: false, headers: [['X-Team', ['blue']]] };
+  return {
+    id,
+    endpoint: { scheme: 'http', host: u.host, apiPath },
+    namespace: ns,
+    registryDir: ns ?? '_default',
+    file: 'f',
+    line: 1,
+    capabilities: ['pull', 'resolve'],
+    caCerts: [],
+    clientPairs: [],
+    skipVerify: false,
+    headers: [['X-Team', ['blue']]],
+  };
 }
 
 beforeAll(async () => {
@@ -69,7 +81,13 @@ beforeAll(async () => {
     }
     if (u.pathname.includes('/manifests/')) {
       const body = '{"schemaVersion":2}';
-      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': body.length, 'docker-content-digest': 'sha256:abc', 'set-cookie': 'x=1', 'x-internal': 'leak' });
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'content-length': body.length,
+        'docker-content-digest': 'sha256:abc',
+        'set-cookie': 'x=1',
+        'x-internal': 'leak',
+      });
       return res.end(req.method === 'HEAD' ? undefined : body);
     }
     if (u.pathname.includes('/slow/')) {
@@ -85,7 +103,11 @@ beforeAll(async () => {
     if (range) {
       const start = Number(range[1]);
       const end = range[2] ? Number(range[2]) : BLOB.length - 1;
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${BLOB.length}`, 'content-length': end - start + 1, 'content-type': 'application/octet-stream' });
+      res.writeHead(206, {
+        'content-range': `bytes ${start}-${end}/${BLOB.length}`,
+        'content-length': end - start + 1,
+        'content-type': 'application/octet-stream',
+      });
       return res.end(BLOB.subarray(start, end + 1));
     }
     res.writeHead(200, { 'content-length': BLOB.length, 'content-type': 'application/octet-stream' });
@@ -95,7 +117,10 @@ beforeAll(async () => {
   up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
   const sys = nodeSystem();
   const client = await streamClient(null);
-  const table = routeTable([route('aaaaaaaaaaaaaaaa', 'docker.io'), route('bbbbbbbbbbbbbbbb', null), { ...route('cccccccccccccccc', 'push.test'), capabilities: ['pull', 'resolve', 'push'] },
+  const table = routeTable([
+    route('aaaaaaaaaaaaaaaa', 'docker.io'),
+    route('bbbbbbbbbbbbbbbb', null),
+    { ...route('cccccccccccccccc', 'push.test'), capabilities: ['pull', 'resolve', 'push'] },
     // an http entry with TLS settings: containerd 2.x tries https first, then http (R31)
     (() => {
       const r = route('dddddddddddddddd', 'fallback.test');
@@ -106,7 +131,10 @@ beforeAll(async () => {
     sys,
     secret: 'S',
     table: () => table,
-    credentialFor: async (_r, ns) => (ns === 'nobody.test' ? { credential: EMPTY_CREDENTIAL, describe: 'anonymous', anonymous: true } : { credential: { ...EMPTY_CREDENTIAL, username: 'robot', password: 'pw' }, describe: `m?ns=${ns} (file)`, anonymous: false }),
+    credentialFor: async (_r, ns) =>
+      ns === 'nobody.test'
+        ? { credential: EMPTY_CREDENTIAL, describe: 'anonymous', anonymous: true }
+        : { credential: { ...EMPTY_CREDENTIAL, username: 'robot', password: 'pw' }, describe: `m?ns=${ns} (file)`, anonymous: false },
     clientFor: async () => client,
     tlsFor: async () => null,
     plainClient: async () => client,
@@ -204,7 +232,11 @@ describe('serve proxy on the wire', () => {
     expect(start.headers.get('location')).toBe('/m/cccccccccccccccc/v2/push/app/blobs/uploads/8f7e6d?_state=opaque');
     expect(start.headers.get('docker-upload-uuid')).toBe('8f7e6d');
     expect(tokenScopes).toContain('repository:push/app:pull,push repository:library/base:pull');
-    const put = await fetch(`${px}${start.headers.get('location')}&digest=sha256:feed`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: 'layer-bytes' });
+    const put = await fetch(`${px}${start.headers.get('location')}&digest=sha256:feed`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      body: 'layer-bytes',
+    });
     expect(put.status).toBe(201);
     expect(put.headers.get('location')).toBe('/m/cccccccccccccccc/v2/push/app/blobs/sha256:feed');
     const arrived = seen.find((x) => x.method === 'PUT');
@@ -230,7 +262,23 @@ describe('serve proxy on the wire', () => {
   it("talks TLS to the mirror with the entry's CA added to the trust store, or skip_verify; refuses an unknown CA", async () => {
     const dir = tempDir();
     const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=wire-test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=wire-test-ca',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    ]);
     run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'srv.key', '-out', 'srv.csr']);
     writeFileSync(`${dir}/ext`, 'subjectAltName=IP:127.0.0.1\n');
     run(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'ext', '-out', 'srv.pem']);
@@ -246,7 +294,11 @@ describe('serve proxy on the wire', () => {
         const rt: ServeRoute = { ...route(id, 'tls.test'), endpoint: { scheme: 'https', host: `127.0.0.1:${port}`, apiPath: '/v2' } };
         return { rt, tls: { ca: tlsSettings.ca, clientCerts: [], skipVerify: tlsSettings.skipVerify } };
       };
-      const cases = [mk('1111111111111111', { ca: [readFileSync(`${dir}/ca.pem`, 'utf8')], skipVerify: false }), mk('2222222222222222', { ca: [], skipVerify: true }), mk('3333333333333333', { ca: [], skipVerify: false })];
+      const cases = [
+        mk('1111111111111111', { ca: [readFileSync(`${dir}/ca.pem`, 'utf8')], skipVerify: false }),
+        mk('2222222222222222', { ca: [], skipVerify: true }),
+        mk('3333333333333333', { ca: [], skipVerify: false }),
+      ];
       const results: number[] = [];
       for (const { rt, tls } of cases) {
         const client = await streamClient(tls);
@@ -264,7 +316,10 @@ describe('serve proxy on the wire', () => {
         };
         const srv = createServer((req, res) => void handle(deps, req, res));
         await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-        const r = await fetch(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/m/${rt.id}/v2/a/manifests/v1?ns=tls.test`, { method: 'HEAD', headers: auth });
+        const r = await fetch(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/m/${rt.id}/v2/a/manifests/v1?ns=tls.test`, {
+          method: 'HEAD',
+          headers: auth,
+        });
         results.push(r.status);
         srv.close();
         await client.close();

@@ -23,7 +23,9 @@ import { loadOracleCases, type OracleCase } from '../helpers/oracle.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const base = path.join(repo, 'testdata/oracle');
-const cases = [...loadOracleCases(path.join(base, 'cases'), base), ...loadOracleCases(path.join(base, 'holdout'), base)].filter((c) => !c.nondeterministic && c.roots.length > 0);
+const cases = [...loadOracleCases(path.join(base, 'cases'), base), ...loadOracleCases(path.join(base, 'holdout'), base)].filter(
+  (c) => !c.nondeterministic && c.roots.length > 0,
+);
 const sys = nodeSystem();
 const PROXY = 'http://127.0.0.1:5599';
 const made: string[] = [];
@@ -54,7 +56,12 @@ describe('a rendered tree resolves like the original (oracle case trees)', () =>
       const plan = await planServeTree(sys, ctx, { roots: c.roots, version, proxyUrl: PROXY, secret: 'S' });
       const out = `${tempDir()}/certs.d`;
       await writeServeTree(sys, out, plan);
-      const o = { reference: c.reference, operation: operation(c), version, defaultScheme: c.flags.includes('--plain-http') ? ('http' as const) : ('' as const) };
+      const o = {
+        reference: c.reference,
+        operation: operation(c),
+        version,
+        defaultScheme: c.flags.includes('--plain-http') ? ('http' as const) : ('' as const),
+      };
       const before = await resolveHosts(sys, { ...o, roots: c.roots });
       const after = await resolveHosts(sys, { ...o, roots: [out] });
       expect(after.fatal).toBe(before.fatal);
@@ -72,7 +79,17 @@ describe('a rendered tree resolves like the original (oracle case trees)', () =>
           expect(h.used).toBe(orig.used);
           return;
         }
-        expect({ url: h.url, origin: h.origin, capabilities: h.capabilities, caCerts: h.caCerts.map(real), clientPairs: h.clientPairs.map((p) => p.map(real)), skipVerify: h.skipVerify, header: h.header, used: h.used, requestUrl: h.requestUrl }).toEqual({
+        expect({
+          url: h.url,
+          origin: h.origin,
+          capabilities: h.capabilities,
+          caCerts: h.caCerts.map(real),
+          clientPairs: h.clientPairs.map((p) => p.map(real)),
+          skipVerify: h.skipVerify,
+          header: h.header,
+          used: h.used,
+          requestUrl: h.requestUrl,
+        }).toEqual({
           url: orig.url,
           origin: orig.origin,
           capabilities: orig.capabilities,

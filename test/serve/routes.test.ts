@@ -125,7 +125,18 @@ capabilities = ["pull", "resolve"]
 
   it('a host containerd 2.x lists twice keeps the same URL under a second, distinct TOML key', () => {
     const h = parse('[host."https://a.example"]\n', V23)[0] as HostConfig;
-    const text = renderHostsToml([{ entry: h, route: null }, { entry: h, route: null }, { entry: h, route: route(h, 'docker.io') }, { entry: h, route: route(h, 'docker.io') }], 'http://127.0.0.1:1', 's', 'f', defaultCapabilities(V23));
+    const text = renderHostsToml(
+      [
+        { entry: h, route: null },
+        { entry: h, route: null },
+        { entry: h, route: route(h, 'docker.io') },
+        { entry: h, route: route(h, 'docker.io') },
+      ],
+      'http://127.0.0.1:1',
+      's',
+      'f',
+      defaultCapabilities(V23),
+    );
     expect(text).toContain('[host."https://a.example"]');
     expect(text).toContain('[host."httpS://a.example"]');
     const again = parse(text, V23);
@@ -137,7 +148,13 @@ capabilities = ["pull", "resolve"]
 
   it('writes no server line when the original has none (the default upstream stays last)', () => {
     const entries = parse('[host."https://m.corp"]\n');
-    const text = renderHostsToml(entries.map((entry) => ({ entry, route: route(entry, 'docker.io') })), 'http://127.0.0.1:1', 's', 'f', defaultCapabilities(V16));
+    const text = renderHostsToml(
+      entries.map((entry) => ({ entry, route: route(entry, 'docker.io') })),
+      'http://127.0.0.1:1',
+      's',
+      'f',
+      defaultCapabilities(V16),
+    );
     expect(text).not.toMatch(/^server/m);
   });
 });
@@ -157,7 +174,8 @@ describe('access secret and listen address', () => {
     expect(parseListen('127.0.0.1:5599')).toEqual({ host: '127.0.0.1', port: 5599 });
     expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
     expect(parseListen('localhost:80')).toEqual({ host: 'localhost', port: 80 });
-    for (const bad of ['0.0.0.0:5599', '10.0.0.1:5599', '[::]:5599', 'mirror.corp:1', '127.0.0.1', '127.0.0.1:99999']) expect(() => parseListen(bad), bad).toThrow();
+    for (const bad of ['0.0.0.0:5599', '10.0.0.1:5599', '[::]:5599', 'mirror.corp:1', '127.0.0.1', '127.0.0.1:99999'])
+      expect(() => parseListen(bad), bad).toThrow();
   });
 });
 

@@ -38,7 +38,10 @@ interface Serve {
 }
 
 async function startServe(args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--json', '--reload', '0.2', ...args], { env: { ...process.env, ...E, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--json', '--reload', '0.2', ...args], {
+    env: { ...process.env, ...E, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -80,7 +83,9 @@ function logSize(name: string): number {
 /** registryStatuses: the status of each request to `repo` the registry completed since `from`. */
 function registryStatuses(name: string, repoName: string, from: number): number[] {
   const lines = readFileSync(`${E.HARNESS_DIR}/log/${name}.log`, 'utf8').slice(from).split('\n');
-  return lines.filter((l) => l.includes(`/v2/${repoName}/`) && l.includes('msg="response completed')).map((l) => Number(/http\.response\.status=(\d+)/.exec(l)?.[1] ?? 0));
+  return lines
+    .filter((l) => l.includes(`/v2/${repoName}/`) && l.includes('msg="response completed'))
+    .map((l) => Number(/http\.response\.status=(\d+)/.exec(l)?.[1] ?? 0));
 }
 
 /**
@@ -92,7 +97,9 @@ async function userThroughProxy(s: Serve, secretValue: string, name: string, rou
   const digest = `sha256:${Math.random().toString(16).slice(2).padEnd(64, '0').slice(0, 64)}`;
   const r = await fetch(`${s.url}/m/${route}/v2/${repoName}/blobs/${digest}?ns=${ns}`, { method: 'HEAD', headers: { authorization: `Bearer ${secretValue}` } });
   expect(r.status).toBe(404);
-  const line = readFileSync(`${E.HARNESS_DIR}/log/${name}.log`, 'utf8').split('\n').find((l) => l.includes(digest) && l.includes('auth.user.name'));
+  const line = readFileSync(`${E.HARNESS_DIR}/log/${name}.log`, 'utf8')
+    .split('\n')
+    .find((l) => l.includes(digest) && l.includes('auth.user.name'));
   return /auth\.user\.name="?([^"\s]*)/.exec(line ?? '')?.[1] ?? '(none)';
 }
 
@@ -139,8 +146,33 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
 
   beforeAll(async () => {
     // a registry that redirects blobs to an object store on another origin (localhost:15081)
-    redirect = spawn(process.execPath, [`${repo}/test/fixtures/redirect-registry.mjs`, '--layout', `${E.HARNESS_DIR}/image`, '--port', '15080', '--store-port', '15081', '--user', 'rr:rr-pw', '--log', redirectLog], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(await fetch(`http://${RR}/v2/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    redirect = spawn(
+      process.execPath,
+      [
+        `${repo}/test/fixtures/redirect-registry.mjs`,
+        '--layout',
+        `${E.HARNESS_DIR}/image`,
+        '--port',
+        '15080',
+        '--store-port',
+        '15081',
+        '--user',
+        'rr:rr-pw',
+        '--log',
+        redirectLog,
+      ],
+      { stdio: 'ignore' },
+    );
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`http://${RR}/v2/`).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
     write(`${certs}/reg-r.test/hosts.toml`, `server = "https://reg-r.test"\n\n[host."http://${RR}"]\n  capabilities = ["pull", "resolve"]\n`);
     await login(cfg, `${RR}?ns=reg-r.test`, 'rr', 'rr-pw');
     const NS = E.HARNESS_NSMIRROR;
@@ -151,7 +183,10 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     // a Basic mirror
     write(`${certs}/reg-c.test/hosts.toml`, `server = "https://reg-c.test"\n\n[host."http://${B}"]\n  capabilities = ["pull", "resolve"]\n`);
     // the first mirror refuses this namespace's image (robot-a may read alpha/ only): containerd must move on
-    write(`${certs}/reg-d.test/hosts.toml`, `server = "https://reg-d.test"\n\n[host."http://${NS}"]\n  capabilities = ["pull", "resolve"]\n\n[host."http://${B}"]\n  capabilities = ["pull", "resolve"]\n`);
+    write(
+      `${certs}/reg-d.test/hosts.toml`,
+      `server = "https://reg-d.test"\n\n[host."http://${NS}"]\n  capabilities = ["pull", "resolve"]\n\n[host."http://${B}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
     // the registry itself is the Basic registry; the mirror in front of it goes through the proxy
     write(`${certs}/${B}/hosts.toml`, `server = "http://${B}"\n\n[host."http://${NS}"]\n  capabilities = ["pull", "resolve"]\n`);
     // a mirror that takes pushes: its proxy entry keeps "push"
@@ -191,8 +226,12 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     expect(text).toContain(`"Authorization" = ["Bearer ${secret}"]`);
     // the same order containerd would use: proxy entry where the mirror was, then the server
     for (const ref of ['reg-a.test/alpha/app:v1', 'reg-d.test/gamma/app:v1', `${E.HARNESS_BASIC}/test/hello:v1`]) {
-      const before = JSON.parse((await runBin(['hosts', ref, '--hosts-dir', certs, '--containerd', '1.6.20', '--json'])).stdout) as { hosts: Array<{ url: string; capabilities: string[] }> };
-      const after = JSON.parse((await runBin(['hosts', ref, '--hosts-dir', rendered, '--containerd', '1.6.20', '--json'])).stdout) as { hosts: Array<{ url: string; capabilities: string[] }> };
+      const before = JSON.parse((await runBin(['hosts', ref, '--hosts-dir', certs, '--containerd', '1.6.20', '--json'])).stdout) as {
+        hosts: Array<{ url: string; capabilities: string[] }>;
+      };
+      const after = JSON.parse((await runBin(['hosts', ref, '--hosts-dir', rendered, '--containerd', '1.6.20', '--json'])).stdout) as {
+        hosts: Array<{ url: string; capabilities: string[] }>;
+      };
       expect(after.hosts.length).toBe(before.hosts.length);
       after.hosts.forEach((hst, i) => {
         const orig = before.hosts[i] as { url: string };
@@ -236,7 +275,10 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
 
   it('a kubelet-style CRI PullImage goes through the proxy with the Basic mirror credential', async () => {
     const mark = logSize('basic');
-    const r = spawnSync(process.execPath, [`${repo}/test/fixtures/cri-pull.mjs`, ctd.socket, 'reg-c.test/gamma/app:v1'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [`${repo}/test/fixtures/cri-pull.mjs`, ctd.socket, 'reg-c.test/gamma/app:v1'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).imageRef).toMatch(/^sha256:[0-9a-f]{64}$/); // CRI answers the image id (its config digest)
     expect(ctd.ctr(['-n', 'k8s.io', 'image', 'ls']).stdout).toContain(E.HARNESS_GAMMA_DIGEST);
@@ -302,7 +344,22 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     const mark = logSize('nsmirror');
     const r = spawnSync(
       'podman',
-      ['--root', `${store}/root`, '--runroot', `${store}/run`, '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', 'pull', '--authfile', auth, 'reg-b.test/beta/app:v1'],
+      [
+        '--root',
+        `${store}/root`,
+        '--runroot',
+        `${store}/run`,
+        '--storage-driver',
+        'vfs',
+        '--cgroup-manager',
+        'cgroupfs',
+        '--events-backend',
+        'none',
+        'pull',
+        '--authfile',
+        auth,
+        'reg-b.test/beta/app:v1',
+      ],
       { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf } },
     );
     expect(r.status, r.stderr).toBe(0);
@@ -316,7 +373,11 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     expect(ctd.ctr(['image', 'tag', 'reg-a.test/alpha/app:v1', 'reg-p.test/alpha/pushed:v1']).status).toBe(0);
     const r = ctd.ctr(['image', 'push', '--hosts-dir', rendered, 'reg-p.test/alpha/pushed:v1']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    const inspect = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'robot-a:robot-a-pw', `docker://${E.HARNESS_NSMIRROR}/alpha/pushed:v1`], { encoding: 'utf8' });
+    const inspect = spawnSync(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', '--creds', 'robot-a:robot-a-pw', `docker://${E.HARNESS_NSMIRROR}/alpha/pushed:v1`],
+      { encoding: 'utf8' },
+    );
     expect(inspect.status, inspect.stderr).toBe(0);
     expect(`sha256:${createHash('sha256').update(inspect.stdout).digest('hex')}`).toBe(E.HARNESS_ALPHA_DIGEST);
     const pushes = (await accessLog(serve)).filter((x) => x.ns === 'reg-p.test' && (x.method === 'PUT' || x.method === 'POST'));
@@ -324,14 +385,21 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     expect(pushes.every((x) => Number(x.status) >= 200 && Number(x.status) < 300)).toBe(true);
     expect(tokenLog().some((t) => t.user === 'robot-a' && t.scope === 'repository:alpha/pushed:pull,push')).toBe(true);
     // the pull-only entries refuse a push outright
-    const denied = await curl(`${serve.url}/m/${await routeOf(serve, 'reg-a.test')}/v2/alpha/app/blobs/uploads/`, { authorization: `Bearer ${secret}` }, 'POST');
+    const denied = await curl(
+      `${serve.url}/m/${await routeOf(serve, 'reg-a.test')}/v2/alpha/app/blobs/uploads/`,
+      { authorization: `Bearer ${secret}` },
+      'POST',
+    );
     expect(denied.status).toBe(405);
   });
 
   it('passes a cross-origin blob redirect to containerd: the object store never sees an Authorization header', async () => {
     const r = ctd.ctr(['image', 'pull', '--snapshotter', 'native', '--hosts-dir', rendered, 'reg-r.test/test/hello:v1']);
     expect(r.status, r.stderr).toBe(0);
-    const recs = readFileSync(redirectLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { server: string; authorization: string | null; path: string });
+    const recs = readFileSync(redirectLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { server: string; authorization: string | null; path: string });
     const store = recs.filter((x) => x.server === 'store');
     expect(store.length).toBeGreaterThanOrEqual(2); // config and layer came from the store
     expect(store.every((x) => x.authorization === null)).toBe(true);
@@ -340,17 +408,39 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
   });
 
   it('--redirects follow fetches the redirect target itself, without credentials, and the bytes match the digest', async () => {
-    const follow = await startServe(['--hosts-dir', certs, '--render', `${tempDir()}/certs.d`, '--config', cfg, '--containerd', '1.6.20', '--redirects', 'follow']);
+    const follow = await startServe([
+      '--hosts-dir',
+      certs,
+      '--render',
+      `${tempDir()}/certs.d`,
+      '--config',
+      cfg,
+      '--containerd',
+      '1.6.20',
+      '--redirects',
+      'follow',
+    ]);
     try {
-      const route = (JSON.parse(readFileSync(`${rendered}/.mirrorauth-serve.json`, 'utf8')) as { routes: Array<{ id: string; namespace: string }> }).routes.find((x) => x.namespace === 'reg-r.test')?.id;
-      const layout = JSON.parse(readFileSync(`${E.HARNESS_DIR}/image/blobs/sha256/${E.HARNESS_IMAGE_DIGEST.slice(7)}`, 'utf8')) as { layers: Array<{ digest: string }> };
+      const route = (
+        JSON.parse(readFileSync(`${rendered}/.mirrorauth-serve.json`, 'utf8')) as { routes: Array<{ id: string; namespace: string }> }
+      ).routes.find((x) => x.namespace === 'reg-r.test')?.id;
+      const layout = JSON.parse(readFileSync(`${E.HARNESS_DIR}/image/blobs/sha256/${E.HARNESS_IMAGE_DIGEST.slice(7)}`, 'utf8')) as {
+        layers: Array<{ digest: string }>;
+      };
       const layer = layout.layers[0]?.digest as string;
       const before = readFileSync(redirectLog, 'utf8').length;
-      const res = await fetch(`${follow.url}/m/${route}/v2/test/hello/blobs/${layer}?ns=reg-r.test`, { headers: { authorization: `Bearer ${secret}` }, redirect: 'manual' });
+      const res = await fetch(`${follow.url}/m/${route}/v2/test/hello/blobs/${layer}?ns=reg-r.test`, {
+        headers: { authorization: `Bearer ${secret}` },
+        redirect: 'manual',
+      });
       expect(res.status).toBe(200);
       const bytes = Buffer.from(await res.arrayBuffer());
       expect(`sha256:${createHash('sha256').update(bytes).digest('hex')}`).toBe(layer);
-      const store = readFileSync(redirectLog, 'utf8').slice(before).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { server: string; authorization: string | null });
+      const store = readFileSync(redirectLog, 'utf8')
+        .slice(before)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { server: string; authorization: string | null });
       expect(store.filter((x) => x.server === 'store').length).toBe(1);
       expect(store.filter((x) => x.server === 'store').every((x) => x.authorization === null)).toBe(true);
     } finally {
@@ -361,7 +451,9 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
   it('explain shows the credential the proxy sends for a proxy host; doctor finds the running proxy and no false findings', async () => {
     const e = await runBin(['explain', 'reg-a.test/alpha/app:v1', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20', '--json'], { env: E });
     expect(e.code, e.stderr).toBe(0);
-    const j = JSON.parse(e.stdout) as { hosts: Array<{ serve: { endpoint: string; namespace: string } | null; credential: { found: boolean; sourceText: string }; differs: string[] }> };
+    const j = JSON.parse(e.stdout) as {
+      hosts: Array<{ serve: { endpoint: string; namespace: string } | null; credential: { found: boolean; sourceText: string }; differs: string[] }>;
+    };
     expect(j.hosts[0]?.serve).toMatchObject({ endpoint: `http://${E.HARNESS_NSMIRROR}/v2`, namespace: 'reg-a.test' });
     expect(j.hosts[0]?.credential.found).toBe(true);
     expect(j.hosts[0]?.credential.sourceText).toContain(`${E.HARNESS_NSMIRROR}?ns=reg-a.test`);
@@ -374,7 +466,11 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     const codes = (JSON.parse(d.stdout) as { diagnostics: Array<{ code: string; message: string }> }).diagnostics.map((x) => x.code);
     expect(codes).not.toContain('SERVE_PROXY_DOWN');
     expect(codes).not.toContain('SERVE_TREE_STALE');
-    expect((JSON.parse(d.stdout) as { diagnostics: Array<{ code: string; message: string }> }).diagnostics.filter((x) => x.code === 'CRED_MIRROR_NO_CREDENTIALS' && x.message.includes(new URL(serve.url).host))).toEqual([]);
+    expect(
+      (JSON.parse(d.stdout) as { diagnostics: Array<{ code: string; message: string }> }).diagnostics.filter(
+        (x) => x.code === 'CRED_MIRROR_NO_CREDENTIALS' && x.message.includes(new URL(serve.url).host),
+      ),
+    ).toEqual([]);
   });
 
   it('a stopped proxy never blocks a pull that works without it', async () => {

@@ -40,7 +40,9 @@ export async function doctorCommand(sys: System, o: DoctorCommandOptions): Promi
     const body = renderDiagnostics(style, diagnostics);
     const head = `${report.directories} host director${report.directories === 1 ? 'y' : 'ies'} under ${settings.roots.join(', ') || '(no roots)'} for containerd ${settings.version.text}`;
     const tail = `${summary.error} error(s), ${summary.warning} warning(s), ${summary.info} note(s) in ${durationMs} ms`;
-    sys.stdout.write(`${head}\n\n${body || `${style.c.green('No problems found.')}\n`}\n${summary.error ? style.c.red(tail) : summary.warning ? style.c.yellow(tail) : style.c.green(tail)}\n`);
+    sys.stdout.write(
+      `${head}\n\n${body || `${style.c.green('No problems found.')}\n`}\n${summary.error ? style.c.red(tail) : summary.warning ? style.c.yellow(tail) : style.c.green(tail)}\n`,
+    );
   }
   if (summary.error > 0) return DOCTOR_EXIT.ERRORS;
   if (summary.warning > 0 && o.strict) return DOCTOR_EXIT.WARNINGS;

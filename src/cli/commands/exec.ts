@@ -59,13 +59,16 @@ export async function memoryBackedDir(sys: System): Promise<string | null> {
 export async function execCommand(sys: System, command: string[], o: RenderOptions): Promise<number> {
   const err = styleFor(sys, sys.stderr);
   const warn = (s: string) => sys.stderr.write(`${err.c.yellow(`mirrorauth exec: warning: ${s}`)}\n`);
-  if (command.length === 0) throw new MirrorauthError('USAGE', 'no command to run', { hint: 'mirrorauth exec --registry ghcr.io -- helm push chart.tgz oci://ghcr.io/org' });
+  if (command.length === 0)
+    throw new MirrorauthError('USAGE', 'no command to run', { hint: 'mirrorauth exec --registry ghcr.io -- helm push chart.tgz oci://ghcr.io/org' });
   const sets = await collectFor(sys, o, warn);
   const user = await openCredentials(sys, o.config);
   const docker = privateDockerConfig(user.docker.raw, renderSets('docker', sets, o.helper === true, warn), user.dockerDir);
   const containers = renderSets('containers', sets, o.helper === true, () => undefined);
 
-  const base = (await memoryBackedDir(sys)) ?? (warn(`no memory-backed file system found; the private config goes to ${sys.tmpdir()} (it is removed when the command exits)`), sys.tmpdir());
+  const base =
+    (await memoryBackedDir(sys)) ??
+    (warn(`no memory-backed file system found; the private config goes to ${sys.tmpdir()} (it is removed when the command exits)`), sys.tmpdir());
   const dir = `${base.replace(/\/+$/, '')}/mirrorauth-exec-${randomBytes(8).toString('hex')}`;
   await sys.fs.mkdir(dir, { mode: 0o700 });
   let removed = false;

@@ -65,7 +65,8 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
     if (probe) head.push('probe');
     const rows = e.hosts.map((x, i) => {
       const h = x.host;
-      const mark = (client: 'nerdctl' | 'cri', v: CredentialView) => (x.differs.includes(client) ? c.yellow(`≠ ${v.found ? v.username ?? 'yes' : 'none'}`) : c.dim('= same'));
+      const mark = (client: 'nerdctl' | 'cri', v: CredentialView) =>
+        x.differs.includes(client) ? c.yellow(`≠ ${v.found ? (v.username ?? 'yes') : 'none'}`) : c.dim('= same');
       const row = [
         String(i + 1),
         h.origin === 'default' ? `${h.url} ${c.dim('(upstream)')}` : x.serve ? `${h.url} ${c.dim(`(serve → ${x.serve.endpoint})`)}` : h.url,
@@ -91,12 +92,18 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
     e.hosts.forEach((x, i) => {
       if (x.host.unusable) return;
       out.push(`  ${i + 1}. ${x.host.credentialHost ?? x.host.host}${x.host.namespace ? ` (ns=${x.host.namespace})` : ''}`);
-      if (x.serve) out.push(`     ${c.cyan('serve  ')} route ${x.serve.routeId}: the proxy sends ${x.serve.endpoint} (ns=${x.serve.namespace}) this credential; rendered from ${x.serve.file}${x.serve.line ? `:${x.serve.line}` : ''}`);
+      if (x.serve)
+        out.push(
+          `     ${c.cyan('serve  ')} route ${x.serve.routeId}: the proxy sends ${x.serve.endpoint} (ns=${x.serve.namespace}) this credential; rendered from ${x.serve.file}${x.serve.line ? `:${x.serve.line}` : ''}`,
+        );
       for (const t of x.trace) {
-        const tag = t.outcome === 'hit' ? c.green('hit    ') : t.outcome === 'error' ? c.red('error  ') : c.dim(t.outcome === 'skipped' ? 'skipped' : 'miss   ');
+        const tag =
+          t.outcome === 'hit' ? c.green('hit    ') : t.outcome === 'error' ? c.red('error  ') : c.dim(t.outcome === 'skipped' ? 'skipped' : 'miss   ');
         out.push(`     ${tag} ${t.step}${t.key ? ` ${t.key}` : ''}: ${t.detail}`);
       }
-      for (const s of x.stock) if (x.differs.includes(s.client)) out.push(`     ${c.yellow('stock')}   ${s.client}: ${s.found ? `${s.username ?? ''} via ${s.sourceText}` : 'sends no credentials'} — ${s.note}`);
+      for (const s of x.stock)
+        if (x.differs.includes(s.client))
+          out.push(`     ${c.yellow('stock')}   ${s.client}: ${s.found ? `${s.username ?? ''} via ${s.sourceText}` : 'sends no credentials'} — ${s.note}`);
       if (x.probe?.error) out.push(`     ${c.red('probe')}   ${x.probe.url}: ${x.probe.error}`);
     });
   }

@@ -31,7 +31,13 @@ function renderHuman(style: Style, r: Resolution, extra: Diagnostic[]): string {
   } else {
     const rows = r.hosts.map((h) => {
       const used = h.unusable !== null ? c.red('unusable') : h.used ? c.green('yes') : c.dim('no');
-      const flags = [h.httpsFirst ? 'https-first' : '', h.skipVerify ? 'skip-verify' : '', h.caCerts.length ? 'ca' : '', h.clientPairs.length ? 'client-cert' : '', h.header.length ? 'headers' : '']
+      const flags = [
+        h.httpsFirst ? 'https-first' : '',
+        h.skipVerify ? 'skip-verify' : '',
+        h.caCerts.length ? 'ca' : '',
+        h.clientPairs.length ? 'client-cert' : '',
+        h.header.length ? 'headers' : '',
+      ]
         .filter(Boolean)
         .join(' ');
       return [

@@ -60,6 +60,6 @@ export async function importCommand(sys: System, source: string, o: ImportOption
     sys.stdout.write(`imported ${f.from} as ${f.key} (${put.backend})\n`);
     if (put.plaintext) sys.stderr.write(`${plaintextWarning(ctx.store.file)}\n`);
   }
-  sys.stdout.write('nerdctl\'s own entries were left as they are; remove them with nerdctl logout when no longer needed.\n');
+  sys.stdout.write("nerdctl's own entries were left as they are; remove them with nerdctl logout when no longer needed.\n");
   return EXIT.OK;
 }

@@ -40,18 +40,24 @@ async function hostsFor(sys: System, settings: HostsSettings, registry: string):
 }
 
 async function readPassword(sys: System, o: LoginOptions, warn: (s: string) => void): Promise<Credential> {
-  if (o.password !== undefined && o.passwordStdin) throw new MirrorauthError('USAGE', 'conflicting options: cannot specify both --password and --password-stdin');
+  if (o.password !== undefined && o.passwordStdin)
+    throw new MirrorauthError('USAGE', 'conflicting options: cannot specify both --password and --password-stdin');
   let username = o.username ?? '';
   let password: string;
   if (o.passwordStdin) {
-    if (username === '') throw new MirrorauthError('USAGE', 'the --password-stdin option requires --username to be set', { hint: 'echo "$PASSWORD" | mirrorauth login -u USER --password-stdin SERVER' });
+    if (username === '')
+      throw new MirrorauthError('USAGE', 'the --password-stdin option requires --username to be set', {
+        hint: 'echo "$PASSWORD" | mirrorauth login -u USER --password-stdin SERVER',
+      });
     password = (await sys.stdin.readAll()).replace(/\r?\n$|\r$/, '');
   } else if (o.password !== undefined) {
     warn('WARNING! Using --password via the CLI is insecure: it shows in the process list and shell history. Use --password-stdin.');
     password = o.password;
   } else {
     if (!sys.stdin.isTTY) {
-      throw new MirrorauthError('USAGE', 'cannot perform an interactive login from a non-TTY device', { hint: 'use --username USER --password-stdin and pipe the password in' });
+      throw new MirrorauthError('USAGE', 'cannot perform an interactive login from a non-TTY device', {
+        hint: 'use --username USER --password-stdin and pipe the password in',
+      });
     }
     if (username === '') username = (await sys.stdin.prompt('Username: ')).trim();
     password = await sys.stdin.prompt('Password: ', { hidden: true });
@@ -119,17 +125,21 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   let namespace = endpoint.namespace;
   if (o.registryNamespace !== undefined) {
     const ns = canonicalNamespace(o.registryNamespace);
-    if (namespace !== null && namespace !== ns) throw new MirrorauthError('USAGE', `the address says ns=${namespace} but --registry-namespace says ${ns}`, { hint: 'give the namespace once' });
+    if (namespace !== null && namespace !== ns)
+      throw new MirrorauthError('USAGE', `the address says ns=${namespace} but --registry-namespace says ${ns}`, { hint: 'give the namespace once' });
     namespace = ns;
   }
   if (namespace !== null && isSameRegistry(endpoint.host, namespace)) namespace = null;
   if (namespace === null && choice !== 'auto') {
-    throw new MirrorauthError('USAGE', '--store applies to namespaced logins only; a plain login is stored where `docker login` stores it', { hint: 'drop --store, or log in to MIRROR?ns=REGISTRY' });
+    throw new MirrorauthError('USAGE', '--store applies to namespaced logins only; a plain login is stored where `docker login` stores it', {
+      hint: 'drop --store, or log in to MIRROR?ns=REGISTRY',
+    });
   }
 
   const settings = await hostsSettings(sys, o);
   const ctx = await openCredentials(sys, o.config);
-  if (ctx.authConfigEnv !== null) warn('WARNING! DOCKER_AUTH_CONFIG is set and takes precedence over what this login stores. Unset it to use the stored credentials.');
+  if (ctx.authConfigEnv !== null)
+    warn('WARNING! DOCKER_AUTH_CONFIG is set and takes precedence over what this login stores. Unset it to use the stored credentials.');
 
   // Where to verify: the endpoint as hosts.toml describes it (scheme, path, TLS), else as written.
   const nsHosts = namespace !== null ? await hostsFor(sys, settings, namespace) : [];
@@ -140,10 +150,15 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   } else {
     const loopback = isLocalhost(endpoint.host);
     if (endpoint.scheme === 'http' && !loopback && !o.insecure) {
-      throw new MirrorauthError('USAGE', `refusing to send a password over plain http to ${endpoint.host}`, { hint: 'use https, or pass --insecure if this registry really only speaks http' });
+      throw new MirrorauthError('USAGE', `refusing to send a password over plain http to ${endpoint.host}`, {
+        hint: 'use https, or pass --insecure if this registry really only speaks http',
+      });
     }
     const schemes = endpoint.scheme !== null ? [endpoint.scheme] : loopback || o.insecure ? ['https', 'http'] : ['https'];
-    target = { apiBases: schemes.map((s) => apiBaseFor(s, endpoint.host, endpoint.path)), tls: o.insecure ? { ca: [], clientCerts: [], skipVerify: true } : null };
+    target = {
+      apiBases: schemes.map((s) => apiBaseFor(s, endpoint.host, endpoint.path)),
+      tls: o.insecure ? { ca: [], clientCerts: [], skipVerify: true } : null,
+    };
     if (o.insecure) warn(`WARNING! --insecure: TLS certificates of ${endpoint.host} are not verified.`);
   }
 
@@ -159,7 +174,9 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
     storedWhere = `${key} in ${put.backend === 'keychain' ? 'the OS keychain' : put.backend === 'helper' ? `docker-credential-${put.helper}` : ctx.store.file}`;
     if (put.plaintext) warn(plaintextWarning(ctx.store.file, toStore.identityToken !== '' ? 'refresh token' : 'password'));
     if (namespace !== '*' && !listed) {
-      warn(`WARNING! No hosts.toml for ${namespace} lists ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`);
+      warn(
+        `WARNING! No hosts.toml for ${namespace} lists ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`,
+      );
     }
   } else {
     const key = dockerServerKey(server ?? 'docker.io');
@@ -169,11 +186,14 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
       w.kind === 'own'
         ? `${key} in mirrorauth's store (${w.backend}), which Docker reaches through docker-credential-mirrorauth`
         : `${key} in ${w.kind === 'helper' ? `docker-credential-${w.helper}` : w.file}`;
-    if (stored.plaintext) warn(plaintextWarning(w.kind === 'file' ? w.file : ctx.store.file, toStore.identityToken !== '' ? 'refresh token' : 'password', w.kind === 'file'));
+    if (stored.plaintext)
+      warn(plaintextWarning(w.kind === 'file' ? w.file : ctx.store.file, toStore.identityToken !== '' ? 'refresh token' : 'password', w.kind === 'file'));
   }
 
   sys.stdout.write('Login Succeeded\n');
-  sys.stderr.write(`${err.c.dim(`stored ${storedWhere} (${verified.scheme === 'none' ? 'the registry also allows anonymous access' : `verified with ${verified.scheme} auth`})`)}\n`);
+  sys.stderr.write(
+    `${err.c.dim(`stored ${storedWhere} (${verified.scheme === 'none' ? 'the registry also allows anonymous access' : `verified with ${verified.scheme} auth`})`)}\n`,
+  );
 
   // Warnings from the hosts.toml view.
   const registry = namespace ?? (endpoint.host === 'index.docker.io' ? 'docker.io' : endpoint.host);
@@ -186,4 +206,3 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   }
   return EXIT.OK;
 }
-

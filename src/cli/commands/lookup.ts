@@ -45,7 +45,10 @@ export async function lookupCommand(sys: System, address: string, o: { json?: bo
     `${s.c.bold(`${e.host}${e.path}`)}${namespace ? ` serving ${namespace}` : ''}: ${found ? s.c.green(describeSource(r.source)) : s.c.yellow('anonymous (no credentials)')}`,
     ...(found ? [`  user ${c.username || '(none)'}, secret ${maskSecret(secret)}`] : []),
     '  lookup order:',
-    ...r.trace.map((t) => `    ${t.outcome === 'hit' ? s.c.green('hit    ') : t.outcome === 'error' ? s.c.red('error  ') : t.outcome === 'skipped' ? s.c.dim('skipped') : s.c.dim('miss   ')} ${t.step}${t.key ? ` ${t.key}` : ''}: ${t.detail}`),
+    ...r.trace.map(
+      (t) =>
+        `    ${t.outcome === 'hit' ? s.c.green('hit    ') : t.outcome === 'error' ? s.c.red('error  ') : t.outcome === 'skipped' ? s.c.dim('skipped') : s.c.dim('miss   ')} ${t.step}${t.key ? ` ${t.key}` : ''}: ${t.detail}`,
+    ),
   ];
   sys.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;

@@ -28,11 +28,17 @@ export interface RenderOptions extends HostsOptionValues {
 export async function collectFor(sys: System, o: RenderOptions, warn: (s: string) => void): Promise<RegistrySet[]> {
   const settings = await hostsSettings(sys, o);
   const ctx = await openCredentials(sys, o.config);
-  const sets = await collectCredentials(sys, ctx, o.registry ?? [], { roots: settings.roots, version: settings.version, defaultScheme: settings.defaultScheme });
+  const sets = await collectCredentials(sys, ctx, o.registry ?? [], {
+    roots: settings.roots,
+    version: settings.version,
+    defaultScheme: settings.defaultScheme,
+  });
   if (o.helper) {
     for (const s of sets) {
       if (s.named.source === 'namespaced' && !(o.registry ?? []).some((r) => r.includes('ns=*'))) {
-        warn(`${s.named.host}: stock clients ask docker-credential-mirrorauth for the bare host, which is answered from ns=* or plain entries only, not from ?ns=${s.registry}`);
+        warn(
+          `${s.named.host}: stock clients ask docker-credential-mirrorauth for the bare host, which is answered from ns=* or plain entries only, not from ?ns=${s.registry}`,
+        );
       }
     }
   }
@@ -104,11 +110,17 @@ export async function writeOutput(sys: System, target: string, text: string): Pr
 async function viaServe(sys: System, o: RenderOptions): Promise<string> {
   const dir = o.viaServe as string;
   const manifest = await readManifest(sys, dir);
-  if (manifest === null) throw new MirrorauthError('USAGE', `${dir} is not a tree rendered by mirrorauth serve`, { hint: `render it first: mirrorauth serve --hosts-dir /etc/containerd/certs.d --render ${dir} --render-only` });
-  if (o.registry !== undefined || o.helper) throw new MirrorauthError('USAGE', '--via-serve takes its registries from the rendered tree', { hint: 'drop --registry and --helper' });
+  if (manifest === null)
+    throw new MirrorauthError('USAGE', `${dir} is not a tree rendered by mirrorauth serve`, {
+      hint: `render it first: mirrorauth serve --hosts-dir /etc/containerd/certs.d --render ${dir} --render-only`,
+    });
+  if (o.registry !== undefined || o.helper)
+    throw new MirrorauthError('USAGE', '--via-serve takes its registries from the rendered tree', { hint: 'drop --registry and --helper' });
   if (o.format === 'registries-conf') return registriesConf(manifest);
   if (o.format === 'containers') return containersAuth(manifest, await loadOrCreateSecret(sys, dockerConfigDir(sys, o.config)));
-  throw new MirrorauthError('USAGE', `--via-serve renders --format registries-conf or containers, not ${o.format ?? 'docker'}`, { hint: 'containerd itself reads the rendered certs.d tree: point config_path at it' });
+  throw new MirrorauthError('USAGE', `--via-serve renders --format registries-conf or containers, not ${o.format ?? 'docker'}`, {
+    hint: 'containerd itself reads the rendered certs.d tree: point config_path at it',
+  });
 }
 
 export async function renderCommand(sys: System, o: RenderOptions): Promise<number> {
@@ -116,7 +128,10 @@ export async function renderCommand(sys: System, o: RenderOptions): Promise<numb
   const warn = (s: string) => sys.stderr.write(`${err.c.yellow(`warning: ${s}`)}\n`);
   let text: string;
   if (o.viaServe !== undefined) text = await viaServe(sys, o);
-  else if (o.format === 'registries-conf') throw new MirrorauthError('USAGE', '--format registries-conf needs --via-serve DIR', { hint: 'registries.conf mirrors come from a tree rendered by mirrorauth serve' });
+  else if (o.format === 'registries-conf')
+    throw new MirrorauthError('USAGE', '--format registries-conf needs --via-serve DIR', {
+      hint: 'registries.conf mirrors come from a tree rendered by mirrorauth serve',
+    });
   else text = renderSets(formatOf(o.format), await collectFor(sys, o, warn), o.helper === true, warn);
   if (o.output !== undefined && o.output !== '-') {
     const how = await writeOutput(sys, o.output, text);

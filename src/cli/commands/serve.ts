@@ -45,11 +45,17 @@ export async function serveCommand(sys: System, o: ServeCliOptions): Promise<num
   const settings = await hostsSettings(sys, o);
   const listen = parseListen(o.listen ?? (o.renderOnly ? DEFAULT_LISTEN : DEFAULT_LISTEN));
   const redirects = o.redirects ?? 'pass';
-  if (redirects !== 'pass' && redirects !== 'follow') throw new MirrorauthError('USAGE', `--redirects ${JSON.stringify(redirects)}`, { hint: 'use --redirects pass (default) or follow' });
+  if (redirects !== 'pass' && redirects !== 'follow')
+    throw new MirrorauthError('USAGE', `--redirects ${JSON.stringify(redirects)}`, { hint: 'use --redirects pass (default) or follow' });
   const reloadS = o.reload === undefined ? 2 : Number(o.reload);
-  if (!Number.isFinite(reloadS) || reloadS < 0) throw new MirrorauthError('USAGE', `--reload ${JSON.stringify(o.reload)} is not a number of seconds`, { hint: 'write --reload 2 (0 = never re-read)' });
-  if (settings.roots.length === 0) throw new MirrorauthError('USAGE', 'no hosts roots to serve', { hint: 'give --hosts-dir /etc/containerd/certs.d (your real tree) or --containerd-config' });
-  if (o.renderOnly && o.render === undefined) throw new MirrorauthError('USAGE', '--render-only needs --render DIR', { hint: 'write mirrorauth serve --render /etc/containerd/certs.d.mirrorauth --render-only' });
+  if (!Number.isFinite(reloadS) || reloadS < 0)
+    throw new MirrorauthError('USAGE', `--reload ${JSON.stringify(o.reload)} is not a number of seconds`, { hint: 'write --reload 2 (0 = never re-read)' });
+  if (settings.roots.length === 0)
+    throw new MirrorauthError('USAGE', 'no hosts roots to serve', { hint: 'give --hosts-dir /etc/containerd/certs.d (your real tree) or --containerd-config' });
+  if (o.renderOnly && o.render === undefined)
+    throw new MirrorauthError('USAGE', '--render-only needs --render DIR', {
+      hint: 'write mirrorauth serve --render /etc/containerd/certs.d.mirrorauth --render-only',
+    });
   const event = (text: string) => {
     if (!o.quiet) sys.stderr.write(`${err.c.dim(`mirrorauth serve: ${text}`)}\n`);
   };
@@ -91,7 +97,9 @@ function printSummary(sys: System, plan: ServeTreePlan, renderDir: string | null
   sys.stdout.write(`${out.c.bold(`rendered ${renderDir}`)} for ${plan.manifest.proxyUrl} (containerd ${plan.manifest.containerd})\n`);
   if (routes.length === 0) sys.stdout.write('no mirror entry has mirrorauth credentials: every directory is a link to the original\n');
   for (const r of routes) {
-    sys.stdout.write(`  ${r.registryDir}: ${r.endpoint.scheme}://${r.endpoint.host}${r.endpoint.apiPath} (${r.namespace === null ? 'ns from the request' : `ns=${r.namespace}`}) -> route ${r.id}\n`);
+    sys.stdout.write(
+      `  ${r.registryDir}: ${r.endpoint.scheme}://${r.endpoint.host}${r.endpoint.apiPath} (${r.namespace === null ? 'ns from the request' : `ns=${r.namespace}`}) -> route ${r.id}\n`,
+    );
   }
   const links = [...plan.dirs.values()].filter((d) => d.kind === 'link').length;
   sys.stdout.write(`${links} director${links === 1 ? 'y' : 'ies'} unchanged (links to the originals)\n`);

@@ -23,6 +23,8 @@ export async function trustCommand(sys: System, address: string, o: { remove?: b
     if (!o.remove) list.push(key);
     raw.trusted = list;
   });
-  sys.stdout.write(o.remove ? `${key} no longer receives its upstream's credentials\n` : `${key} now receives its upstream's Docker credentials when it has none of its own\n`);
+  sys.stdout.write(
+    o.remove ? `${key} no longer receives its upstream's credentials\n` : `${key} now receives its upstream's Docker credentials when it has none of its own\n`,
+  );
   return EXIT.OK;
 }
