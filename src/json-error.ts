@@ -4,6 +4,7 @@
  * always carry a position). Pure; returns null for valid JSON.
  */
 export function jsonErrorLine(text: string): number | null {
+  // One piece: one small scanner loop over the text.
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++;

@@ -21,12 +21,14 @@ describe('docs/diagnostics.md', () => {
 });
 
 describe('versions', () => {
-  it('both commands say package.json\'s version (src/version.ts is generated from it by the build)', () => {
+  it("both commands say package.json's version (src/version.ts is generated from it by the build)", () => {
     const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string };
     expect(pkg.version).toMatch(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/);
     const bin = path.resolve(import.meta.dirname, '../dist');
     expect(execFileSync(process.execPath, [`${bin}/bin.js`, '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
-    expect(execFileSync(process.execPath, [`${bin}/docker-credential-mirrorauth.cjs`, 'version'], { encoding: 'utf8' }).trim()).toBe(`docker-credential-mirrorauth (mirrorauth) ${pkg.version}`);
+    expect(execFileSync(process.execPath, [`${bin}/docker-credential-mirrorauth.cjs`, 'version'], { encoding: 'utf8' }).trim()).toBe(
+      `docker-credential-mirrorauth (mirrorauth) ${pkg.version}`,
+    );
     const changelog = readFileSync(path.resolve(import.meta.dirname, '../CHANGELOG.md'), 'utf8');
     expect(changelog).toContain(`## [${pkg.version}]`);
   });

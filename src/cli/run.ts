@@ -21,6 +21,7 @@ interface Context {
 }
 
 function buildProgram(sys: System, ctx: Context): Command {
+  // One piece: the command table: each command is a few declarative lines, and one list shows the whole CLI surface.
   const program = new Command('mirrorauth')
     .description('Which host does containerd talk to for an image, and which credentials should that host get?')
     .version(VERSION, '-v, --version')

@@ -31,6 +31,7 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** helperClient builds a client for `docker-credential-<name>`. */
 export function helperClient(sys: System, name: string, timeoutMs = DEFAULT_TIMEOUT_MS): HelperClient {
+  // One piece: one client object with the four protocol actions, sharing the exec and error mapping.
   const program = `docker-credential-${name}`;
   if (name === OWN_HELPER_NAME) {
     throw new MirrorauthError('HELPER_FAILED', `refusing to call ${program} from inside mirrorauth (it would call itself)`, {

@@ -67,6 +67,7 @@ function invalid(file: string, what: string): MirrorauthError {
 
 /** parseStore reads the index; unknown fields are kept in `raw`. */
 export function parseStore(text: string, file: string): NamespacedStore {
+  // One piece: the store format, field by field.
   let raw: unknown;
   try {
     raw = text.trim() === '' ? {} : JSON.parse(text);
@@ -222,7 +223,7 @@ export interface PutResult {
 }
 
 /**
- * chooseAndPut stores the secret of `credential` for `key` in the chosen
+ * putSecret stores the secret of `credential` for `key` in the chosen
  * backend (auto: keychain, then Docker's credsStore helper, then the file) and
  * returns the index fields to record.
  */

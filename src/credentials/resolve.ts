@@ -217,6 +217,7 @@ export function dockerPlan(ctx: CredentialContext, host: string): PlanStep[] {
 
 /** planLookup decides which sources an endpoint may use for a namespace, in order, without reading anything secret. */
 export function planLookup(ctx: CredentialContext, endpoint: Endpoint, namespace: string | null, opts: LookupOptions = {}): PlanStep[] {
+  // One piece: the lookup order, top to bottom exactly as docs/credential-keys.md lists it.
   const steps: PlanStep[] = [];
   // `*` names no upstream: like an unknown one, only ns=* entries can apply
   const ns = namespace === null || canonicalNamespace(namespace) === '*' ? null : canonicalNamespace(namespace);

@@ -114,6 +114,7 @@ async function serveChecks(sys: System, ctx: CredentialContext, roots: string[],
  * before host:port), with the findings about the directories themselves.
  */
 async function scanRoots(sys: System, o: DoctorOptions): Promise<{ roots: DoctorReport['roots']; inspections: DirInspection[]; diagnostics: Diagnostic[] }> {
+  // One piece: containerd's walk over roots, where each directory's finding depends on what earlier roots held.
   const diagnostics: Diagnostic[] = [];
   const roots: DoctorReport['roots'] = [];
   const inspections: DirInspection[] = [];

@@ -115,6 +115,7 @@ function serveRouteOf(routes: Map<string, ServeRoute & { proxyUrl: string }>, h:
 }
 
 export async function explain(sys: System, ctx: CredentialContext, o: ExplainOptions): Promise<Explanation> {
+  // One piece: per host, the same views side by side; split, the views would drift.
   const resolution = await resolveHosts(sys, {
     reference: o.reference,
     operation: o.operation,

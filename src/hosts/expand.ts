@@ -22,6 +22,7 @@ export interface ExpandOptions {
  * containerd walks for `refHost`, in order.
  */
 export function configureHosts(entries: HostConfig[] | null, refHost: string, opts: ExpandOptions): RegistryHost[] {
+  // One piece: containerd's ConfigureHosts defaults, in its order.
   const list = entries === null ? [blankHostConfig('server')] : entries.map((e) => ({ ...e }));
   const filled = new Set<number>();
   const last = list[list.length - 1];

@@ -199,6 +199,7 @@ async function readForTls(sys: System, path: string): Promise<string | Error> {
  * ConfigureHosts does before any request; any failure is fatal (R12).
  */
 export async function checkTlsFiles(sys: System, hosts: RegistryHost[]): Promise<Diagnostic[]> {
+  // One piece: parallel blocks per file kind (CA, client cert, key), each the check containerd makes.
   const out: Diagnostic[] = [];
   for (const h of hosts) {
     const where = h.file ?? null;

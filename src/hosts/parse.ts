@@ -160,8 +160,9 @@ class Parser {
     return p.startsWith('/') ? p : cleanPath(`${this.opts.baseDir}/${p}`);
   }
 
-  /** parseHostConfig mirrors containerd's parseHostConfig for one entry. */
+  /** parseEntry mirrors containerd's parseHostConfig for one entry. */
   parseEntry(server: string, fields: Map<string, FieldValue>, origin: 'host' | 'server', keyPath: string[]): HostConfig {
+    // One piece: one hosts.toml entry, field by field in the order containerd's parser checks them; each field is a short block.
     const result = blankHostConfig(origin, server === '' ? null : server, this.lines.of(keyPath));
     const override = fields.get('override_path');
     if (override) {
@@ -315,6 +316,7 @@ class Parser {
 
   /** hostOrder returns the host keys in the order this containerd version walks them (R15, R16). */
   hostOrder(hostTable: TomlTable, outline: OutlineEvent[]): string[] {
+    // One piece: go-toml's key order rules per version, which only read right together.
     const keys = Object.keys(hostTable);
     if (this.v2) {
       const order: string[] = [];
@@ -416,6 +418,7 @@ function suggest(key: string, known: string[]): string | null {
 
 /** parseHostsToml parses one hosts.toml for one containerd version. */
 export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
+  // One piece: containerd's parseHostsFile in its order: the server entry, then the hosts, then the fallbacks.
   const v2 = hasFeature(opts.version, 'tomlV2');
   const parsed = parseToml(text);
   if (!parsed.ok) {

@@ -87,6 +87,7 @@ function referenceDiagnostics(ref: ImageReference, version: ContainerdVersion): 
 }
 
 function hostDiagnostics(hosts: RegistryHost[], entries: HostConfig[] | null, version: ContainerdVersion): Diagnostic[] {
+  // One piece: independent findings over one host list, each a short block.
   const out: Diagnostic[] = [];
   const last = entries?.[entries.length - 1];
   if (last && last.host === '' && last.origin === 'server' && !SAME_CAPS(last.capabilities, defaultCapabilities(version))) {
@@ -208,6 +209,7 @@ async function lookupDiagnostics(
 
 /** resolveHosts resolves one reference for one operation. Throws only on an invalid reference. */
 export async function resolveHosts(sys: System, opts: ResolveOptions): Promise<Resolution> {
+  // One piece: containerd's lookup, configure and walk, step by step in its own order.
   const ref = parseReference(opts.reference);
   const version = opts.version;
   const diagnostics: Diagnostic[] = referenceDiagnostics(ref, version);

@@ -33,6 +33,7 @@ export interface ProbeResult {
 }
 
 export async function probeHost(sys: System, t: ProbeTarget, credential: Credential | null): Promise<ProbeResult> {
+  // One piece: one probe attempt per address, with its outcome assembled in one place.
   const t0 = sys.monotonic();
   let last: ProbeResult | null = null;
   for (const apiBase of t.apiBases) {

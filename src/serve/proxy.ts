@@ -228,6 +228,7 @@ async function forward(
   req: IncomingMessage,
   signal: AbortSignal,
 ): Promise<Attempt> {
+  // One piece: the attempt loop (challenge retry, https fallback, same-origin redirects) must see one state.
   let base = endpointUrl(route);
   let registry = new URL(base);
   let space = base;
@@ -349,6 +350,7 @@ async function followRedirect(deps: ProxyDeps, location: string, req: IncomingMe
 
 /** handle is the whole proxy: one request in, one answer out, one access-log record. */
 export async function handle(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // One piece: one request's whole life (access check, routing, attempts, answer, access log) reads top to bottom and shares the record and the abort controller.
   const started = deps.sys.monotonic();
   const method = req.method ?? 'GET';
   const u = new URL(req.url ?? '/', 'http://proxy.invalid');

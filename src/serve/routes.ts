@@ -127,6 +127,7 @@ export interface RenderEntry {
  * original names one, so the default upstream stays the last host.
  */
 export function renderHostsToml(entries: RenderEntry[], proxyUrl: string, secret: string, source: string, defaults: Capability[]): string {
+  // One piece: one file, written top to bottom as containerd will read it.
   const out: string[] = [
     '# Rendered by `mirrorauth serve` from ' + source + '. Do not edit: edit the original and',
     '# mirrorauth re-renders this file. Entries with mirrorauth credentials go through the local proxy.',

@@ -122,6 +122,7 @@ export function credentialCache(ctxRef: () => CredentialContext): { get(route: S
 
 /** startServe listens, renders and keeps both current until close(). */
 export async function startServe(sys: System, o: ServeOptions): Promise<RunningServe> {
+  // One piece: the closures share the live state (secret, routes, clients, re-render) that a class would otherwise hold.
   const dockerDir = dockerConfigDir(sys, o.configFlag);
   const secret = await loadOrCreateSecret(sys, dockerDir);
   let ctx = await openCredentials(sys, o.configFlag);

@@ -94,7 +94,7 @@ export class UpstreamAuth {
     return key;
   }
 
-  /** dropToken forgets the cached tokens of a space after the upstream refused one (revoked early). */
+  /** dropTokens forgets the cached tokens of a space after the upstream refused one (revoked early). */
   dropTokens(): void {
     this.tokens.clear();
   }

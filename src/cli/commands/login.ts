@@ -118,6 +118,7 @@ async function missingMirrorWarnings(ctx: CredentialContext, hosts: ResolvedHost
 
 /** loginCommand runs `mirrorauth login` and returns the exit code. */
 export async function loginCommand(sys: System, server: string | undefined, o: LoginOptions): Promise<number> {
+  // One piece: login's steps in the order docker login takes them (address, verify, store, warn).
   const err = styleFor(sys, sys.stderr);
   const warn = (s: string) => sys.stderr.write(`${err.c.yellow(s)}\n`);
   const choice = storeChoice(o);
