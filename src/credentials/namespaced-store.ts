@@ -10,10 +10,11 @@ import { asWriteError, MirrorauthError, errnoCode } from '../errors.js';
 import { ensureDir, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
 import { jsonErrorLine } from '../json-error.js';
-import { EMPTY_CREDENTIAL, credentialFromHelper, helperSecretOf, type Credential } from './credential.js';
-import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
-import { classifyKeychainError, openKeychain, type Keychain } from './keychain.js';
+import { EMPTY_CREDENTIAL, type Credential } from './credential.js';
+import { OWN_HELPER_NAME } from './helper-client.js';
+import { openKeychain, type Keychain } from './keychain.js';
 import { formatNamespacedKey, parseNamespacedKey, syntheticServerUrl } from './keys.js';
+import { keychainSource, syntheticHelperSource } from './sources.js';
 
 export const STORE_VERSION = 1;
 export const STORE_DIR = 'mirrorauth';
@@ -234,7 +235,6 @@ export async function putSecret(
   choice: StoreChoice,
 ): Promise<PutResult & { entry: Record<string, unknown> }> {
   const notes: string[] = [];
-  const { username, secret } = helperSecretOf(credential);
   const kind = credential.identityToken !== '' ? 'identitytoken' : 'password';
   const base = { username: credential.username, kind, updatedAt: new Date(b.sys.now()).toISOString() };
 
@@ -242,7 +242,7 @@ export async function putSecret(
     const k = await b.keychain();
     if (k.ok) {
       try {
-        await k.keychain.set(key, secret);
+        await keychainSource(async () => k).put(key, credential);
         return { backend: 'keychain', helper: null, plaintext: false, notes, entry: { ...base, backend: 'keychain' } };
       } catch (e) {
         if (choice === 'keychain')
@@ -263,7 +263,7 @@ export async function putSecret(
     const helper = b.credsStore;
     if (helper !== null && helper !== OWN_HELPER_NAME) {
       const serverURL = syntheticServerUrl(key);
-      await helperClient(b.sys, helper).store(serverURL, username, secret);
+      await syntheticHelperSource(b.sys, helper).put(serverURL, credential);
       return { backend: 'helper', helper, plaintext: false, notes, entry: { ...base, backend: 'helper', helper, serverURL } };
     }
     if (choice === 'helper') {
@@ -285,36 +285,38 @@ export async function putSecret(
 
 /** getSecret reads the credential of one index entry from its backend. */
 export async function getSecret(b: SecretBackends, store: NamespacedStore, entry: StoredEntry): Promise<Credential> {
+  // the index holds the user name and what the secret is; the backend's Source holds the secret
+  const shaped = (secret: string): Credential =>
+    entry.kind === 'identitytoken'
+      ? { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: secret }
+      : { ...EMPTY_CREDENTIAL, username: entry.username, password: secret };
   switch (entry.backend) {
     case 'keychain': {
-      const k = await b.keychain(false);
-      const unusable = (code: 'KEYCHAIN_UNAVAILABLE' | 'KEYCHAIN_LOCKED', message: string) =>
-        new MirrorauthError(code, `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${message}`, {
-          hint: 'start or unlock the Secret Service (gnome-keyring) for this session',
-        });
-      if (!k.ok) throw unusable(k.code, k.message);
-      let secret: string | null;
+      let found;
       try {
-        secret = await k.keychain.get(entry.key);
+        found = await keychainSource(() => b.keychain(false)).get(entry.key);
       } catch (e) {
-        throw unusable(classifyKeychainError((e as Error).message), (e as Error).message);
+        const err = e as MirrorauthError;
+        throw new MirrorauthError(
+          err.code,
+          `the secret for ${entry.key} is in the OS keychain, which cannot be used: ${err.message.replace(/^the OS keychain cannot be used: /, '')}`,
+          {
+            hint: 'start or unlock the Secret Service (gnome-keyring) for this session',
+          },
+        );
       }
-      if (secret === null) return EMPTY_CREDENTIAL;
-      return entry.kind === 'identitytoken'
-        ? { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: secret }
-        : { ...EMPTY_CREDENTIAL, username: entry.username, password: secret };
+      return found === null ? EMPTY_CREDENTIAL : shaped(found.credential.password);
     }
     case 'helper': {
       if (entry.helper === null || entry.serverURL === null) throw invalid(store.file, `${entry.key}: a helper entry needs "helper" and "serverURL"`);
-      const answer = await helperClient(b.sys, entry.helper).get(entry.serverURL);
-      if (answer === null) return EMPTY_CREDENTIAL;
-      const c = credentialFromHelper(answer.username, answer.secret);
+      const found = await syntheticHelperSource(b.sys, entry.helper).get(entry.serverURL);
+      if (found === null) return EMPTY_CREDENTIAL;
+      const c = found.credential;
       return c.identityToken !== '' ? { ...c, username: entry.username } : c;
     }
     case 'file': {
       const v = (store.raw.auths as Record<string, Record<string, unknown>>)[entry.key] ?? {};
-      if (typeof v.identitytoken === 'string' && v.identitytoken !== '')
-        return { ...EMPTY_CREDENTIAL, username: entry.username, identityToken: v.identitytoken };
+      if (typeof v.identitytoken === 'string' && v.identitytoken !== '') return shaped(v.identitytoken);
       if (typeof v.auth === 'string' && v.auth !== '') {
         const d = decodeAuth(v.auth);
         if ('error' in d) throw invalid(store.file, `${entry.key}: "auth" ${d.error}`);
@@ -332,13 +334,8 @@ export async function getSecret(b: SecretBackends, store: NamespacedStore, entry
 /** deleteSecret removes the secret of an entry from its backend (best effort for missing ones). */
 export async function deleteSecret(b: SecretBackends, entry: StoredEntry): Promise<void> {
   if (entry.backend === 'keychain') {
-    const k = await b.keychain();
-    if (!k.ok)
-      throw new MirrorauthError(k.code, `cannot remove ${entry.key} from the OS keychain: ${k.message}`, {
-        hint: 'start or unlock the Secret Service and run logout again',
-      });
-    await k.keychain.delete(entry.key);
+    await keychainSource(() => b.keychain()).delete(entry.key);
   } else if (entry.backend === 'helper' && entry.helper !== null && entry.serverURL !== null) {
-    await helperClient(b.sys, entry.helper).erase(entry.serverURL);
+    await syntheticHelperSource(b.sys, entry.helper).delete(entry.serverURL);
   }
 }

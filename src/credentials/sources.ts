@@ -12,7 +12,9 @@
  * - `plaintext`: whether a source keeps secrets readable on disk; writers warn
  *   from it, and doctor reports every plaintext secret whatever wrote it.
  */
-import { credentialFromHelper, dockerAuthFields, helperSecretOf, isEmptyCredential, type Credential } from './credential.js';
+import { MirrorauthError } from '../errors.js';
+import { EMPTY_CREDENTIAL, credentialFromHelper, dockerAuthFields, helperSecretOf, isEmptyCredential, type Credential } from './credential.js';
+import { classifyKeychainError, type Keychain, type KeychainOpen } from './keychain.js';
 import { updateDockerConfig, type AuthEntry, type DockerConfig } from './docker-config.js';
 import { helperClient, OWN_HELPER_NAME } from './helper-client.js';
 import { convertToHostname } from './keys.js';
@@ -143,6 +145,72 @@ export function helperSource(sys: System, config: DockerConfig, name: string): S
       const had = (await c.get(key)) !== null;
       if (had) await c.erase(key);
       return had;
+    },
+  };
+}
+
+/**
+ * keychainSource: the OS keychain (service `mirrorauth`, account = the key).
+ * It holds only the secret; the user name and its kind live in the store's
+ * index, which getSecret combines with it. `open` tells unreachable from locked.
+ */
+export function keychainSource(open: () => Promise<KeychainOpen>): Source {
+  const ready = async (): Promise<Keychain> => {
+    const k = await open();
+    if (!k.ok)
+      throw new MirrorauthError(k.code, `the OS keychain cannot be used: ${k.message}`, {
+        hint: 'start or unlock the Secret Service (gnome-keyring) for this session',
+      });
+    return k.keychain;
+  };
+  const classified = (e: unknown): MirrorauthError =>
+    e instanceof MirrorauthError
+      ? e
+      : new MirrorauthError(classifyKeychainError((e as Error).message), `the OS keychain cannot be used: ${(e as Error).message}`, {
+          hint: 'start or unlock the Secret Service (gnome-keyring) for this session',
+        });
+  return {
+    label: 'the OS keychain',
+    plaintext: false,
+    async get(key) {
+      try {
+        const secret = await (await ready()).get(key);
+        return secret === null ? null : { key, credential: { ...EMPTY_CREDENTIAL, password: secret } };
+      } catch (e) {
+        throw classified(e);
+      }
+    },
+    has: () => true,
+    async put(key, credential) {
+      await (await ready()).set(key, helperSecretOf(credential).secret);
+    },
+    async delete(key) {
+      return (await ready()).delete(key);
+    },
+  };
+}
+
+/**
+ * syntheticHelperSource: Docker's credsStore helper holding a namespaced secret
+ * under a synthetic `https://<hash>.mirrorauth.invalid` server URL (never a
+ * marker in config.json: Docker must not treat it as a login).
+ */
+export function syntheticHelperSource(sys: System, name: string): Source {
+  return {
+    label: `docker-credential-${name}`,
+    plaintext: false,
+    async get(serverURL) {
+      const answer = await helperClient(sys, name).get(serverURL);
+      return answer === null ? null : { key: serverURL, credential: credentialFromHelper(answer.username, answer.secret) };
+    },
+    has: () => true,
+    async put(serverURL, credential) {
+      const { username, secret } = helperSecretOf(credential);
+      await helperClient(sys, name).store(serverURL, username, secret);
+    },
+    async delete(serverURL) {
+      await helperClient(sys, name).erase(serverURL);
+      return true;
     },
   };
 }

@@ -3,7 +3,8 @@
  * (`nerdctl-experimental://…`, from config.json or Docker's credsStore) into
  * the namespaced store. nerdctl's entries are read, never written or removed.
  */
-import { EMPTY_CREDENTIAL, credentialFromHelper, type Credential } from '../../credentials/credential.js';
+import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
+import { authsSource, dockerRoute, helperSource } from '../../credentials/sources.js';
 import { helperClient, OWN_HELPER_NAME } from '../../credentials/helper-client.js';
 import { formatNamespacedKey, parseNerdctlKey } from '../../credentials/keys.js';
 import { plaintextWarning, putEntry } from '../../credentials/entries.js';
@@ -21,26 +22,18 @@ export interface ImportOptions {
 export async function importCommand(sys: System, source: string, o: ImportOptions): Promise<number> {
   if (source !== 'nerdctl') throw new MirrorauthError('USAGE', `unknown import source ${JSON.stringify(source)}`, { hint: 'the only source is: nerdctl' });
   const ctx = await openCredentials(sys, o.config);
-  const found: Array<{ from: string; key: string; credential: () => Promise<Credential> }> = [];
-  for (const [k, entry] of ctx.docker.auths) {
-    const parsed = parseNerdctlKey(k);
-    if (parsed) found.push({ from: k, key: formatNamespacedKey(parsed), credential: async () => entry.credential });
-  }
+  // nerdctl's keys are wherever Docker's router put them: config.json auths, or a helper (credsStore/credHelpers)
+  const keys = new Set([...ctx.docker.auths.keys()].filter((k) => parseNerdctlKey(k) !== null));
   const store = ctx.docker.credsStore;
-  if (store !== null && store !== OWN_HELPER_NAME) {
-    const client = helperClient(sys, store);
-    for (const k of Object.keys(await client.list())) {
-      const parsed = parseNerdctlKey(k);
-      if (!parsed || found.some((f) => f.from === k && ctx.docker.auths.get(k)?.credential.password)) continue;
-      found.push({
-        from: k,
-        key: formatNamespacedKey(parsed),
-        credential: async () => {
-          const a = await client.get(k);
-          return a === null ? EMPTY_CREDENTIAL : credentialFromHelper(a.username, a.secret);
-        },
-      });
-    }
+  if (store !== null && store !== OWN_HELPER_NAME) for (const k of Object.keys(await helperClient(sys, store).list())) if (parseNerdctlKey(k)) keys.add(k);
+  const found: Array<{ from: string; key: string; credential: () => Promise<Credential> }> = [];
+  for (const k of keys) {
+    const parsed = parseNerdctlKey(k);
+    if (!parsed) continue;
+    const route = dockerRoute(ctx.docker, k);
+    const source = route.kind === 'helper' ? helperSource(sys, ctx.docker, route.helper) : route.kind === 'auths' ? authsSource(sys, ctx.docker) : null;
+    if (source === null) continue; // routed to mirrorauth itself: nothing of nerdctl's is there
+    found.push({ from: k, key: formatNamespacedKey(parsed), credential: async () => (await source.get(k))?.credential ?? EMPTY_CREDENTIAL });
   }
   if (found.length === 0) {
     sys.stdout.write('No nerdctl namespaced keys found.\n');
