@@ -85,15 +85,7 @@ function sameCaps(a: Capability[], b: Capability[]): boolean {
 
 function hostLines(
   defaults: Capability[],
-  h: {
-    capabilities: Capability[];
-    caCerts: string[] | null;
-    clientPairs: Array<[string, string]> | null;
-    skipVerify: boolean | null;
-    header: Array<[string, string[]]> | null;
-    dialTimeout: string | null;
-    overridePath: boolean;
-  },
+  h: Pick<HostConfig, 'capabilities' | 'caCerts' | 'clientPairs' | 'skipVerify' | 'header' | 'dialTimeout' | 'overridePath'>,
   table: string | null,
 ): string[] {
   const lines: string[] = [];
