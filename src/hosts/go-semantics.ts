@@ -52,6 +52,11 @@ function hostCharAllowed(c: string): boolean {
 }
 
 function unescape(s: string, host: boolean): string {
+  // nothing escaped (nearly every URL): only the host's characters need checking
+  if (!s.includes('%')) {
+    if (host) for (const c of s) if (!hostCharAllowed(c)) throw new GoUrlError(`invalid character ${JSON.stringify(c)} in host name`);
+    return s;
+  }
   // Go unescapes to bytes: a %-escaped UTF-8 sequence becomes that character, not one per byte
   const bytes: number[] = [];
   const chars = [...s]; // code points: a character outside the BMP is one character, not two halves

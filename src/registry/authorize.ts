@@ -42,8 +42,10 @@ export const TOKEN_MARGIN_MS = 60_000;
 export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTarget, credential: Credential): Promise<Authorization> {
   const base = pingUrl(t.apiBase, t.namespace);
   const plain = base.startsWith('http:');
+  // a challenge read over plain http could be anyone's: cached only for a host the user marked insecure
+  const cacheable = !plain || t.plainHttpRealms === true;
   let network = false;
-  let challenge: Omit<CachedChallenge, 'until'> | null = plain ? null : cache.challenge(base);
+  let challenge: Omit<CachedChallenge, 'until'> | null = cacheable ? cache.challenge(base) : null;
   if (challenge === null) {
     network = true;
     const res = await request(sys, base, { tls: t.tls ?? null });
@@ -57,8 +59,7 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
           ? { scheme: 'none', realm: null, service: null }
           : { scheme: c.scheme === 'bearer' ? 'bearer' : 'basic', realm: c.params.realm ?? null, service: c.params.service ?? null };
     }
-    // a challenge read over plain http could be anyone's: it is used once, never cached
-    if (!plain) cache.setChallenge(base, challenge);
+    if (cacheable) cache.setChallenge(base, challenge);
   }
   t.onChallenge?.(challenge.scheme);
   if (challenge.scheme === 'none') return { header: null, expiresAt: null, network };
