@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'KEYCHAIN_LOCKED'
   /** Nothing stored under the given address. */
   | 'NOT_FOUND'
+  /** The user interrupted a prompt (Ctrl-C): exit 130 like a shell, nothing printed. */
+  | 'INTERRUPTED'
   /** A bug: an invariant of mirrorauth itself was broken. */
   | 'INTERNAL';
 
@@ -40,6 +42,7 @@ export const EXIT = {
   USAGE: 2,
   CONFIG: 3,
   INTERNAL: 70,
+  INTERRUPTED: 130,
 } as const;
 
 export interface ErrorDetails {
@@ -95,6 +98,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.FAILURE;
     case 'INTERNAL':
       return EXIT.INTERNAL;
+    case 'INTERRUPTED':
+      return EXIT.INTERRUPTED;
     default: {
       const never: never = code;
       return never;

@@ -260,6 +260,7 @@ export async function run(argv: string[], sys: System): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
       return EXIT.USAGE;
     }
+    if (isMirrorauthError(e) && e.code === 'INTERRUPTED') return exitCodeFor(e.code); // Ctrl-C: the terminal showed it
     if (isMirrorauthError(e)) {
       // a message that already starts with its file does not get it twice
       const where = e.file && !e.message.startsWith(e.file) ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : '';

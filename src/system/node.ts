@@ -3,6 +3,7 @@
  * process.*, node:fs, node:os and node:child_process (checked by
  * test/architecture.test.ts).
  */
+import { MirrorauthError } from '../errors.js';
 import { spawn as nodeSpawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -177,7 +178,7 @@ function promptTty(question: string, hidden: boolean): Promise<string> {
           input.off('data', onData);
           input.pause();
           process.stderr.write('\n');
-          reject(new Error('interrupted'));
+          reject(new MirrorauthError('INTERRUPTED', 'interrupted'));
           return;
         }
         if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
