@@ -7,10 +7,9 @@
  * another helper key) deletes the old secret; fields another version wrote into
  * the entry are kept. Used by login, logout, import and the helper protocol.
  */
-import { isEmptyCredential, type Credential } from './credential.js';
-import { deleteSecret, getSecret, putSecret, withStoreLock, type PutResult, type StoreChoice, type StoredEntry } from './namespaced-store.js';
+import type { Credential } from './credential.js';
+import { deleteSecret, putSecret, withStoreLock, type PutResult, type StoreChoice, type StoredEntry } from './namespaced-store.js';
 import type { CredentialContext } from './resolve.js';
-import type { Source } from './sources.js';
 
 /** The index fields mirrorauth itself writes; anything else in an entry belongs to someone else and is kept. */
 const OWN_FIELDS = ['username', 'backend', 'kind', 'helper', 'serverURL', 'updatedAt', 'auth', 'identitytoken'];
@@ -67,29 +66,4 @@ export async function removeEntry(ctx: CredentialContext, key: string): Promise<
     await write(current.raw);
     return true;
   });
-}
-
-/**
- * ownStoreSource: mirrorauth's own plain (Docker-keyed) entries, which
- * docker-credential-mirrorauth answers from when Docker routes a key to it.
- * Plaintext when an entry's backend is the file.
- */
-export function ownStoreSource(ctx: CredentialContext, choice: StoreChoice = 'auto'): Source & { lastPut: PutResult | null } {
-  const src: Source & { lastPut: PutResult | null } = {
-    label: "mirrorauth's own store",
-    plaintext: [...ctx.store.entries.values()].some((e) => e.backend === 'file'),
-    lastPut: null,
-    async get(key) {
-      const entry = ctx.store.entries.get(key);
-      if (!entry) return null;
-      const credential = await getSecret(ctx.backends, ctx.store, entry);
-      return isEmptyCredential(credential) ? null : { key, credential };
-    },
-    has: (key) => ctx.store.entries.has(key),
-    async put(key, credential) {
-      src.lastPut = await putEntry(ctx, key, credential, choice);
-    },
-    delete: (key) => removeEntry(ctx, key),
-  };
-  return src;
 }
