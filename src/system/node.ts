@@ -7,7 +7,6 @@ import { MirrorauthError } from '../errors.js';
 import { spawn as nodeSpawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ChildHandle, DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
@@ -203,7 +202,8 @@ export function nodeSystem(): System {
     spawn,
     spawnInherited,
     onSignals,
-    lookup: async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address),
+    // loaded only when a token realm is checked: the credential helpers start without it
+    lookup: async (host) => (await (await import('node:dns/promises')).lookup(host, { all: true })).map((a) => a.address),
     signalNumber: (name) => (os.constants.signals as Record<string, number | undefined>)[name],
     tmpdir: () => os.tmpdir(),
     lock: async (path) => {
