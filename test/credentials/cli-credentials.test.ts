@@ -76,52 +76,38 @@ describe('mirrorauth login argument handling', () => {
   });
 });
 
+/** loginOnPty runs `mirrorauth login` on a pseudo-terminal, answering "alice" and then `password`. */
+const loginOnPty = (password: string) =>
+  spawnSync(
+    'python3',
+    [
+      path.join(repo, 'test/fixtures/pty-run.py'),
+      'alice',
+      password,
+      '--',
+      'env',
+      'NO_COLOR=1',
+      'DBUS_SESSION_BUS_ADDRESS=',
+      process.execPath,
+      bin,
+      'login',
+      '127.0.0.1:15998',
+      '--config',
+      tempDir(),
+    ],
+    { encoding: 'utf8' },
+  );
+
 describe('mirrorauth login on a terminal', () => {
   it('Ctrl-C at the hidden password prompt ends quietly with 130, no stack trace', () => {
-    const r = spawnSync(
-      'python3',
-      [
-        path.join(repo, 'test/fixtures/pty-run.py'),
-        'alice',
-        '\u0003',
-        '--',
-        'env',
-        'NO_COLOR=1',
-        'DBUS_SESSION_BUS_ADDRESS=',
-        process.execPath,
-        bin,
-        'login',
-        '127.0.0.1:15998',
-        '--config',
-        tempDir(),
-      ],
-      { encoding: 'utf8' },
-    );
+    const r = loginOnPty('\u0003');
     expect(r.stdout).toContain('Password:');
     expect(r.stdout).not.toMatch(/internal error|    at /);
     expect(r.status).toBe(130);
   });
 
   it('prompts for user and password on a TTY and never echoes the password', () => {
-    const r = spawnSync(
-      'python3',
-      [
-        path.join(repo, 'test/fixtures/pty-run.py'),
-        'alice',
-        'typed-secret-417',
-        '--',
-        'env',
-        'NO_COLOR=1',
-        'DBUS_SESSION_BUS_ADDRESS=',
-        process.execPath,
-        bin,
-        'login',
-        '127.0.0.1:15998',
-        '--config',
-        tempDir(),
-      ],
-      { encoding: 'utf8' },
-    );
+    const r = loginOnPty('typed-secret-417');
     expect(r.stdout).toContain('Username: alice');
     expect(r.stdout).toContain('Password: ');
     expect(r.stdout).not.toContain('typed-secret-417');
