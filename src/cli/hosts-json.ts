@@ -4,16 +4,37 @@
  * new fields may be added within a version.
  */
 import type { Resolution } from '../hosts/resolve.js';
+import type { CriPullMode } from '../hosts/roots.js';
 import type { Diagnostic } from '../hosts/types.js';
+import { FEATURES, hasFeature, parseContainerdVersion, type Feature } from '../hosts/version.js';
 import { maskHeaderValue } from '../mask.js';
 
 export const HOSTS_SCHEMA_VERSION = 1;
 
+/** Where the answer's facts came from (hostsSettings). */
+export interface SourcesOfTruth {
+  versionSource: string;
+  rootsSource: string;
+  containerdConfig: string | null;
+  criPullMode: CriPullMode | null;
+}
+
+/** behaviourJson lists the version-dependent behaviours and whether this version has them. */
+export function behaviourJson(versionText: string): Record<string, boolean> {
+  const v = parseContainerdVersion(versionText);
+  return Object.fromEntries((Object.keys(FEATURES) as Feature[]).map((f) => [f, hasFeature(v, f)]));
+}
+
 /** hostsJson shapes a Resolution into the documented JSON object. */
-export function hostsJson(r: Resolution, extraDiagnostics: Diagnostic[] = []): Record<string, unknown> {
+export function hostsJson(r: Resolution, extraDiagnostics: Diagnostic[] = [], sources: SourcesOfTruth | null = null): Record<string, unknown> {
   return {
     schemaVersion: HOSTS_SCHEMA_VERSION,
     containerd: r.containerdVersion,
+    containerdSource: sources?.versionSource ?? null,
+    rootsSource: sources?.rootsSource ?? null,
+    containerdConfig: sources?.containerdConfig ?? null,
+    criPullMode: sources?.criPullMode ? { mode: sources.criPullMode.mode, reason: sources.criPullMode.reason } : null,
+    behaviour: behaviourJson(r.containerdVersion),
     operation: r.operation,
     operationLabel: r.operationLabel,
     reference: {

@@ -56,7 +56,8 @@ export function configureHosts(entries: HostConfig[] | null, refHost: string, op
   }
 
   return list.map((h, i) => {
-    const explicitTls = h.caCerts !== null || h.clientPairs !== null || h.skipVerify !== null;
+    const explicitTls =
+      h.caCerts !== null || h.clientPairs !== null || h.skipVerify !== null || (h.dialTimeout !== null && hasFeature(opts.version, 'dialTimeoutAsTls'));
     const header = h.header ?? [];
     let scheme = h.scheme;
     let httpsFirst = false;

@@ -166,6 +166,18 @@ export async function loadHostDir(sys: System, dir: string, version: ContainerdV
   const parsed = parseHostsToml(text, { file, baseDir: dir, version });
   if (parsed.ok) return { entries: parsed.hosts, source: 'hosts.toml', file, diagnostics: parsed.diagnostics, fatal: false };
   const f = parsed.failure;
+  if (f.crash === true) {
+    return {
+      entries: [],
+      source: 'hosts.toml',
+      file,
+      fatal: true,
+      diagnostics: [
+        ...parsed.diagnostics,
+        diagnostic(f.code, { message: `${f.message}; ctr and every pull of this registry fail`, file, line: f.line, fix: f.fix, rule: f.rule }),
+      ],
+    };
+  }
   const diagnostics = [
     ...parsed.diagnostics,
     diagnostic(f.code, {

@@ -5,7 +5,7 @@
  */
 import { cleanPath, GoUrlError, parseGoUrl, parseGoDuration } from './go-semantics.js';
 import { diagnostic, type DiagnosticCode } from './diagnostics.js';
-import { isTable, parseToml, type OutlineEvent, type TomlTable, type TomlValue } from './toml.js';
+import { isTable, parseToml, TomlDateTime, type OutlineEvent, type TomlTable, type TomlValue } from './toml.js';
 import { blankHostConfig, type Capability, type Diagnostic, type HostConfig } from './types.js';
 import { hasFeature, type ContainerdVersion } from './version.js';
 
@@ -24,6 +24,8 @@ export interface ParseFailure {
   line: number | null;
   fix: string;
   rule: string;
+  /** containerd does not fall back: it crashes (go-toml v2 panics inside ConfigureHosts). */
+  crash?: boolean;
 }
 
 export type ParseResult = { ok: true; hosts: HostConfig[]; diagnostics: Diagnostic[] } | { ok: false; failure: ParseFailure; diagnostics: Diagnostic[] };
@@ -58,7 +60,7 @@ interface FieldValue {
 
 function typeName(v: TomlValue): string {
   if (Array.isArray(v)) return 'array';
-  if (v instanceof Date) return 'date-time';
+  if (v instanceof TomlDateTime) return 'date-time';
   if (isTable(v)) return 'table';
   return typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'float') : typeof v;
 }
@@ -117,9 +119,9 @@ class Parser {
         if (key.toLowerCase() === 'dial_timeout' && !hasFeature(this.opts.version, 'dialTimeout')) {
           this.note(
             'HOSTS_KEY_IGNORED_BY_VERSION',
-            `"dial_timeout" is ignored by containerd ${this.opts.version.text}; it is read from containerd 2.1 on`,
+            `"dial_timeout" is ignored by containerd ${this.opts.version.text}; it is read from containerd 2.0.7 on`,
             keyPath,
-            'remove it, or keep it for containerd >= 2.1',
+            'remove it, or keep it for containerd >= 2.0.7',
             'R13',
           );
           continue;
@@ -416,11 +418,38 @@ function suggest(key: string, known: string[]): string | null {
   return best;
 }
 
+/**
+ * goTomlV2Crash finds the key that makes go-toml v2 panic while decoding into
+ * containerd's structs: a dotted key that sets `skip_verify` (the one pointer
+ * field) on a host entry an earlier dotted key already created. The map value
+ * is not addressable and reflect panics; containerd does not recover (oracle,
+ * 2.0 to 2.3.4).
+ */
+function goTomlV2Crash(outline: OutlineEvent[]): ParseFailure | null {
+  const started = new Set<string>();
+  for (const e of outline) {
+    if (e.kind !== 'keyval' || e.inline || e.path[0] !== 'host' || e.path.length < 3 || e.tableDepth > 1) continue;
+    const host = e.path[1] as string;
+    if (e.path.length === 3 && (e.path[2] as string).toLowerCase() === 'skip_verify' && started.has(host)) {
+      return {
+        code: 'HOSTS_TOML_CRASH',
+        message: `containerd 2.x crashes on this file: go-toml v2 panics ("reflect.Value.Set using unaddressable value") when a dotted key sets skip_verify on host ${JSON.stringify(host)} after another dotted key of that host`,
+        line: e.line,
+        fix: `declare the host as a table: [host.${JSON.stringify(host)}] with skip_verify = … inside it (or move this line above the host's other dotted keys)`,
+        rule: 'R16',
+        crash: true,
+      };
+    }
+    started.add(host);
+  }
+  return null;
+}
+
 /** parseHostsToml parses one hosts.toml for one containerd version. */
 export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
   // One piece: containerd's parseHostsFile in its order: the server entry, then the hosts, then the fallbacks.
   const v2 = hasFeature(opts.version, 'tomlV2');
-  const parsed = parseToml(text);
+  const parsed = parseToml(text, v2 ? 'v2' : 'v1');
   if (!parsed.ok) {
     return {
       ok: false,
@@ -437,6 +466,7 @@ export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
   const { data, outline } = parsed.doc;
   const lines = new Lines(outline);
   const parser = new Parser(opts, lines);
+  const crash = v2 ? goTomlV2Crash(outline) : null;
   try {
     if (!v2) {
       const bracket = outline.find((e) => e.kind !== 'keyval' && e.bracketInQuotedKey);
@@ -497,8 +527,14 @@ export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
     for (const key of Object.keys(hostTable)) hostFields.set(key, parser.fieldsOf(hostTable[key] as TomlTable, ['host', key], false));
     // go-toml decodes the whole file into containerd's structs before any entry is parsed,
     // so a wrongly typed value rejects the file even in a host that is never used.
-    parser.checkDecodeTypes(rootFields);
-    for (const fields of hostFields.values()) parser.checkDecodeTypes(fields);
+    try {
+      parser.checkDecodeTypes(rootFields);
+      for (const fields of hostFields.values()) parser.checkDecodeTypes(fields);
+    } catch (e) {
+      // go-toml decodes in file order: a type error above the crashing key wins
+      if (!(e instanceof Rejected) || crash === null || (e.failure.line !== null && e.failure.line < (crash.line ?? Infinity))) throw e;
+    }
+    if (crash !== null) throw new Rejected(crash);
     const hosts: HostConfig[] = [];
     for (const key of order) {
       hosts.push(parser.parseEntry(key, hostFields.get(key) ?? new Map(), 'host', ['host', key]));

@@ -8,6 +8,7 @@ import type { System } from '../system/system.js';
 import { diagnostic } from './diagnostics.js';
 import { isTable, parseToml, type TomlTable, type TomlValue } from './toml.js';
 import type { Diagnostic } from './types.js';
+import { hasFeature, type ContainerdVersion } from './version.js';
 
 /** defaultRoots are nerdctl's default hosts directories (root and rootless). */
 export function defaultRoots(sys: System): string[] {
@@ -39,11 +40,44 @@ export interface CriAuth {
   identityToken: string;
 }
 
+/** How CRI pulls images: through the transfer service (2.1+ default) or the local pull path. */
+export interface CriPullMode {
+  mode: 'transfer' | 'local';
+  /** Why, in words (for explain and doctor). */
+  reason: string;
+  /** The deprecated registry keys that switched a 2.1+ CRI back to local pull. */
+  deprecatedKeys: string[];
+}
+
 export interface ConfigRoots {
   roots: string[];
   diagnostics: Diagnostic[];
   /** CRI's per-host auth, keyed by the host containerd passes to its credential lookup. */
   criAuths: Map<string, CriAuth>;
+  /** Whether the config sets config_path at all. */
+  configPathSet: boolean;
+  pullMode: CriPullMode;
+}
+
+const DEPRECATED_REGISTRY_KEYS = ['configs', 'mirrors', 'auths'];
+
+/** criPullMode: 2.1+ pulls through the transfer service unless a deprecated registry key or use_local_image_pull says otherwise. */
+function criPullMode(version: ContainerdVersion, registry: TomlTable | null, images: TomlTable | null): CriPullMode {
+  const deprecatedKeys = registry === null ? [] : DEPRECATED_REGISTRY_KEYS.filter((k) => isTable(registry[k]) && Object.keys(registry[k]).length > 0);
+  if (!hasFeature(version, 'criTransferPull')) {
+    return { mode: 'local', reason: `containerd ${version.text} CRI always pulls locally (the transfer service is used from 2.1)`, deprecatedKeys };
+  }
+  if (images !== null && images.use_local_image_pull === true) {
+    return { mode: 'local', reason: 'use_local_image_pull = true', deprecatedKeys };
+  }
+  if (deprecatedKeys.length > 0) {
+    return {
+      mode: 'local',
+      reason: `the deprecated registry.${deprecatedKeys.join('/registry.')} switches CRI back to local pull`,
+      deprecatedKeys,
+    };
+  }
+  return { mode: 'transfer', reason: `containerd ${version.text} CRI pulls through the transfer service by default`, deprecatedKeys };
 }
 
 function criAuthsOf(registry: TomlTable): Map<string, CriAuth> {
@@ -69,8 +103,8 @@ function criAuthsOf(registry: TomlTable): Map<string, CriAuth> {
 }
 
 /** rootsFromContainerdConfig parses a containerd config.toml and splits its CRI `config_path` (R8). */
-export function rootsFromContainerdConfigText(text: string, file: string): ConfigRoots {
-  const parsed = parseToml(text);
+export function rootsFromContainerdConfigText(text: string, file: string, version: ContainerdVersion): ConfigRoots {
+  const parsed = parseToml(text, hasFeature(version, 'tomlV2') ? 'v2' : 'v1');
   if (!parsed.ok) {
     throw new MirrorauthError('CONFIG_INVALID', `${file}${parsed.line ? `:${parsed.line}` : ''}: ${parsed.message}`, {
       file,
@@ -79,9 +113,22 @@ export function rootsFromContainerdConfigText(text: string, file: string): Confi
     });
   }
   const diagnostics: Diagnostic[] = [];
+  const imagesSection = dig(parsed.doc.data, ['plugins', 'io.containerd.cri.v1.images']);
+  const images = isTable(imagesSection) ? imagesSection : null;
   for (const section of CRI_REGISTRY_PATHS) {
     const registry = dig(parsed.doc.data, section.path);
     if (!isTable(registry)) continue;
+    const pullMode = criPullMode(version, registry, images);
+    if (pullMode.deprecatedKeys.length > 0 && hasFeature(version, 'criTransferPull')) {
+      diagnostics.push(
+        diagnostic('CRI_DEPRECATED_REGISTRY_KEYS', {
+          message: `registry.${pullMode.deprecatedKeys.join(', registry.')} in [${section.path.join('.')}] is deprecated (removed in containerd 2.4) and silently switches containerd ${version.text} CRI from the transfer service back to local pull`,
+          file,
+          fix: 'move mirrors to hosts.toml files under config_path and credentials to kubelet pull secrets or a credential provider, then remove these keys',
+          rule: 'C3',
+        }),
+      );
+    }
     const line = parsed.doc.outline.find((e) => e.path.join('.') === [...section.path, 'config_path'].join('.'))?.line ?? null;
     if (isTable(registry.mirrors) && Object.keys(registry.mirrors).length > 0) {
       diagnostics.push(
@@ -104,9 +151,23 @@ export function rootsFromContainerdConfigText(text: string, file: string): Confi
           rule: 'R8',
         }),
       );
-      return { roots: [], diagnostics, criAuths: criAuthsOf(registry) };
+      return { roots: [], diagnostics, criAuths: criAuthsOf(registry), configPathSet: false, pullMode };
     }
-    return { roots: value.split(':').filter((r) => r !== ''), diagnostics, criAuths: criAuthsOf(registry) };
+    const split = value.split(':').filter((r) => r !== '');
+    if (pullMode.mode === 'transfer' && split.length > 1) {
+      // the transfer service hands config_path to HostDirFromRoot whole (containerd#12415)
+      diagnostics.push(
+        diagnostic('CRI_TRANSFER_MULTI_ROOT', {
+          message: `containerd ${version.text} CRI pulls through the transfer service, which reads config_path "${value}" as ONE directory: hosts.toml files under ${split.join(' and ')} are silently ignored by CRI pulls (containerd#12415)`,
+          file,
+          line,
+          fix: `set config_path to one directory (config_path = "${split[0] ?? ''}"), or set use_local_image_pull = true in [plugins."io.containerd.cri.v1.images"]`,
+          rule: 'C3',
+        }),
+      );
+      return { roots: [value], diagnostics, criAuths: criAuthsOf(registry), configPathSet: true, pullMode };
+    }
+    return { roots: split, diagnostics, criAuths: criAuthsOf(registry), configPathSet: true, pullMode };
   }
   diagnostics.push(
     diagnostic('CONTAINERD_CONFIG_NO_CONFIG_PATH', {
@@ -116,11 +177,11 @@ export function rootsFromContainerdConfigText(text: string, file: string): Confi
       rule: 'R8',
     }),
   );
-  return { roots: [], diagnostics, criAuths: new Map() };
+  return { roots: [], diagnostics, criAuths: new Map(), configPathSet: false, pullMode: criPullMode(version, null, images) };
 }
 
 /** rootsFromContainerdConfig reads the file, then parses it. */
-export async function rootsFromContainerdConfig(sys: System, file: string): Promise<ConfigRoots> {
+export async function rootsFromContainerdConfig(sys: System, file: string, version: ContainerdVersion): Promise<ConfigRoots> {
   let text: string;
   try {
     text = await sys.fs.readText(file);
@@ -131,5 +192,5 @@ export async function rootsFromContainerdConfig(sys: System, file: string): Prom
       cause: e,
     });
   }
-  return rootsFromContainerdConfigText(text, file);
+  return rootsFromContainerdConfigText(text, file, version);
 }

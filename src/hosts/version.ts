@@ -61,20 +61,40 @@ export const FEATURES = {
   /** https-first also applies to http hosts written without a port (R31). */
   httpsFirstWithoutPort: { since: ['1.7.24', '2.0.0'], rule: 'R31' },
   /** `dial_timeout` is read (and an invalid one rejects the file) (R13). */
-  dialTimeout: { since: ['2.1.0'], rule: 'R13' },
+  dialTimeout: { since: ['2.0.7'], rule: 'R13' },
+  /** 2.0.7–2.0.x only: `dial_timeout` gives the host its own client and makes an http host https-first, like TLS settings (R31). */
+  dialTimeoutAsTls: { since: ['2.0.7'], until: '2.1.0', rule: 'R31' },
   /** A host with `header` or `dial_timeout` gets its own client; headers also go to token requests (R33). */
   headerOwnClient: { since: ['2.1.0'], rule: 'R33' },
   /** The `referrers` capability exists and is in the default set (R13). */
   referrersCapability: { since: ['2.2.0'], rule: 'R13' },
   /** Push requests carry `?ns=` (R26). */
   nsOnPush: { since: ['2.3.0'], rule: 'R26' },
+  /** An existing query in a host path is kept and merged with `ns`, keys sorted (R26). */
+  nsMergedQuery: { since: ['2.2.0'], rule: 'R26' },
+  /** After walking the hosts, the error reported is chosen by priority, not the first non-404. */
+  errorByPriority: { since: ['2.0.0'], rule: 'R29' },
+  /** A 5xx answer is retried once, on the last host only. */
+  retry5xxLastHost: { since: ['2.1.0'], rule: 'R29' },
+  /** A transport error is retried, on the last host only. */
+  retryTransportLastHost: { since: ['2.3.2'], rule: 'R29' },
+  /** 429/408: four retries after the auth round instead of five (`maxAttempts = 5` counts the auth round). */
+  fewerRateLimitRetries: { since: ['2.3.2'], rule: 'R29' },
+  /** A HEAD answered 403 is repeated as GET to read the error body (resolver and pusher). */
+  head403Get: { since: ['2.3.3'], rule: 'R29' },
+  /** A host listed twice with its own authorizer is looked up (credentials) once per entry, not once per operation (R32). */
+  lookupPerEntry: { since: ['2.1.0'], rule: 'R32' },
+  /** CRI pulls through the transfer service by default (C3). */
+  criTransferPull: { since: ['2.1.0'], rule: 'C3' },
 } as const;
 
 export type Feature = keyof typeof FEATURES;
 
 /** hasFeature answers whether `version` behaves as the feature describes. */
 export function hasFeature(version: ContainerdVersion, feature: Feature): boolean {
-  const since = FEATURES[feature].since.map(parseContainerdVersion);
+  const f: { since: readonly string[]; until?: string } = FEATURES[feature];
+  if (f.until !== undefined && compareVersions(version, parseContainerdVersion(f.until)) >= 0) return false;
+  const since = f.since.map(parseContainerdVersion);
   const sameLine = since.find((s) => s.major === version.major && s.minor === version.minor);
   if (sameLine) return compareVersions(version, sameLine) >= 0;
   return since.some((s) => s.major < version.major || (s.major === version.major && s.minor < version.minor));

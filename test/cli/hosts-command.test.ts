@@ -108,16 +108,43 @@ describe('mirrorauth hosts', () => {
     expect(out.stderr).toMatch(message);
   });
 
-  it('reads config_path from a containerd 2.x config.toml (several roots, in order)', async () => {
+  it('reads config_path from a containerd 2.x config.toml (several roots, in order, local pull)', async () => {
     const a = makeTree({ '_default/hosts.toml': '[host."https://first.example.com"]\n' });
     const b = makeTree({ 'r.example.com/hosts.toml': '[host."https://second.example.com"]\n' });
     const cfg = makeTree({
       'config.toml': `version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "${a}:${b}"\n`,
     });
-    const j = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--json'])).stdout);
+    const j = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--containerd', '2.0.11', '--json'])).stdout);
     expect(j.roots).toEqual([a, b]);
+    expect(j.criPullMode.mode).toBe('local');
     expect(j.hosts[0].url).toBe('https://first.example.com/v2');
     expect(j.diagnostics.map((d: { code: string }) => d.code)).toContain('HOSTS_LATER_ROOT_SHADOWED');
+  });
+
+  it('2.1+ transfer-service CRI reads a multi-directory config_path as one directory: mirrors ignored, with a warning', async () => {
+    const a = makeTree({ 'r.example.com/hosts.toml': '[host."https://first.example.com"]\n' });
+    const b = makeTree({ 'other/hosts.toml': '' });
+    const body = `version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "${a}:${b}"\n`;
+    const cfg = makeTree({ 'config.toml': body, 'local.toml': `${body}[plugins."io.containerd.cri.v1.images"]\n  use_local_image_pull = true\n` });
+    const j = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--containerd', '2.1.9', '--json'])).stdout);
+    expect(j.criPullMode.mode).toBe('transfer');
+    expect(j.roots).toEqual([`${a}:${b}`]);
+    expect(j.hosts.map((h: { url: string }) => h.url)).toEqual(['https://r.example.com/v2']);
+    expect(j.diagnostics.map((d: { code: string }) => d.code)).toContain('CRI_TRANSFER_MULTI_ROOT');
+    const local = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/local.toml`, '--containerd', '2.1.9', '--json'])).stdout);
+    expect(local.criPullMode).toEqual({ mode: 'local', reason: 'use_local_image_pull = true' });
+    expect(local.hosts[0].url).toBe('https://first.example.com/v2');
+  });
+
+  it('the deprecated registry.configs switches 2.1+ CRI back to local pull, and says so', async () => {
+    const a = makeTree({ 'r.example.com/hosts.toml': '[host."https://first.example.com"]\n' });
+    const cfg = makeTree({
+      'config.toml': `version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "${a}:/nowhere"\n[plugins."io.containerd.cri.v1.images".registry.configs."first.example.com".auth]\n  username = "u"\n  password = "p"\n`,
+    });
+    const j = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--containerd', '2.3.4', '--json'])).stdout);
+    expect(j.criPullMode.mode).toBe('local');
+    expect(j.hosts[0].url).toBe('https://first.example.com/v2');
+    expect(j.diagnostics.map((d: { code: string }) => d.code)).toContain('CRI_DEPRECATED_REGISTRY_KEYS');
   });
 
   it('reads config_path from a containerd 1.x (version 2) config.toml', async () => {

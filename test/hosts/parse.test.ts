@@ -98,3 +98,41 @@ describe('parseHostsToml', () => {
     ]);
   });
 });
+
+describe('containerd 2.x crashes (go-toml v2 panic)', () => {
+  const crashing = 'host."https://m".capabilities = ["pull"]\nhost."https://m".skip_verify = true\n';
+
+  it('reports a dotted skip_verify after another dotted key of the same host as a crash, with its line', () => {
+    const r = parseHostsToml(crashing, opts('2.3.4'));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.failure).toMatchObject({ code: 'HOSTS_TOML_CRASH', line: 2, crash: true });
+    expect(r.failure.message).toMatch(/crashes/);
+    expect(r.failure.fix).toMatch(/\[host\."https:\/\/m"\]/);
+  });
+
+  it.each([
+    ['skip_verify first', 'host."https://m".skip_verify = true\nhost."https://m".ca = "a.pem"\n'],
+    ['another host', 'host."https://m".ca = "a.pem"\nhost."https://n".skip_verify = true\n'],
+    ['inline table', 'host."https://m" = { ca = "a.pem", skip_verify = true }\n'],
+    ['table', '[host."https://m"]\n  ca = "a.pem"\n  skip_verify = true\n'],
+  ])('does not crash with %s', (_name, text) => {
+    const r = parseHostsToml(text, opts('2.3.4'));
+    expect(r.ok ? 'ok' : r.failure.code).not.toBe('HOSTS_TOML_CRASH');
+  });
+
+  it('the same file works on containerd 1.6.20 (go-toml v1)', () => {
+    const r = parseHostsToml(crashing, opts('1.6.20'));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.hosts[0]).toMatchObject({ host: 'm', skipVerify: true, capabilities: ['pull'] });
+  });
+
+  it('1.6.20 uses a host re-opened with other quoting; 2.x falls back', () => {
+    const text = "[host.'https://m']\n  capabilities = ['pull']\n[host.\"https://m\"]\n  skip_verify = true\n";
+    const old = parseHostsToml(text, opts('1.6.20'));
+    expect(old.ok).toBe(true);
+    if (old.ok) expect(old.hosts[0]).toMatchObject({ host: 'm', skipVerify: true, capabilities: ['pull'] });
+    const v2 = parseHostsToml(text, opts('2.3.4'));
+    expect(v2.ok ? 'ok' : v2.failure.code).toBe('HOSTS_TOML_SYNTAX');
+  });
+});

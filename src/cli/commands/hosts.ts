@@ -4,7 +4,7 @@ import { resolveHosts, type Resolution } from '../../hosts/resolve.js';
 import type { Diagnostic, Operation } from '../../hosts/types.js';
 import type { System } from '../../system/system.js';
 import { hostsJson } from '../hosts-json.js';
-import { hostsSettings, type HostsOptionValues } from '../options.js';
+import { hostsSettings, versionLabel, type HostsOptionValues, type HostsSettings } from '../options.js';
 import { renderDiagnostics, styleFor, table, type Style } from '../style.js';
 
 export interface HostsCommandOptions extends HostsOptionValues {
@@ -14,10 +14,11 @@ export interface HostsCommandOptions extends HostsOptionValues {
   json?: boolean;
 }
 
-function renderHuman(style: Style, r: Resolution, extra: Diagnostic[]): string {
+function renderHuman(style: Style, r: Resolution, extra: Diagnostic[], settings: HostsSettings): string {
   const c = style.c;
   const out: string[] = [];
-  out.push(`${c.bold(r.reference.normalized)}  ${c.dim('·')}  ${r.operationLabel}  ${c.dim('·')}  containerd ${r.containerdVersion}`);
+  out.push(`${c.bold(r.reference.normalized)}  ${c.dim('·')}  ${r.operationLabel}  ${c.dim('·')}  ${versionLabel(settings)}`);
+  out.push(c.dim(`hosts roots: ${settings.rootsSource}`));
   const dirLine =
     r.hostDir === null
       ? r.roots.length === 0
@@ -70,8 +71,8 @@ export async function hostsCommand(sys: System, reference: string, o: HostsComma
     defaultScheme: settings.defaultScheme,
     ...(o.blob ? { blobDigest: o.blob } : {}),
   });
-  if (o.json) sys.stdout.write(`${JSON.stringify(hostsJson(r, settings.diagnostics), null, 2)}\n`);
-  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout), r, settings.diagnostics));
+  if (o.json) sys.stdout.write(`${JSON.stringify(hostsJson(r, settings.diagnostics, settings), null, 2)}\n`);
+  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout), r, settings.diagnostics, settings));
   const failed = r.fatal || [...settings.diagnostics, ...r.diagnostics].some((d) => d.severity === 'error');
   return failed ? EXIT.FAILURE : EXIT.OK;
 }
