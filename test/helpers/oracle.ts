@@ -9,7 +9,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 export interface OracleCase {
+  /** Case directory name plus the containerd version: `05-port-dir @2.3.4`. */
   name: string;
+  /** The containerd version whose oracle produced this output. */
+  version: string;
   dir: string;
   /** Directory the oracle's relative paths are relative to. */
   base: string;
@@ -53,36 +56,46 @@ interface OracleOutput {
   logs: Array<{ level: string; msg: string }> | null;
 }
 
-/** loadOracleCases reads every case below `setDir`; `base` is what the oracle's paths are relative to. */
-export function loadOracleCases(setDir: string, base: string): OracleCase[] {
-  return readdirSync(setDir, { withFileTypes: true })
+/** loadOracleCases reads every case below `setDir`, once per oracle output (`oracle-<version>.json`); `base` is what the oracle's paths are relative to. */
+export function loadOracleCases(setDir: string, base: string, versions: string[] | null = null): OracleCase[] {
+  const out: OracleCase[] = [];
+  const names = readdirSync(setDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
-    .sort()
-    .filter((name) => existsSync(path.join(setDir, name, 'oracle-1.6.20.json')))
-    .map((name) => {
-      const dir = path.join(setDir, name);
-      const args = readFileSync(path.join(dir, 'args'), 'utf8').trim().split(/\s+/);
-      const flags = existsSync(path.join(dir, 'flags')) ? readFileSync(path.join(dir, 'flags'), 'utf8').trim().split(/\s+/) : [];
-      const hostsdir = existsSync(path.join(dir, 'hostsdir')) ? readFileSync(path.join(dir, 'hostsdir'), 'utf8').trim() : null;
-      const roots = hostsdir === '-' ? [] : hostsdir === null ? [path.join(dir, 'certs.d')] : hostsdir.split(':').map((r) => path.join(base, r));
-      return {
-        name,
+    .sort();
+  for (const name of names) {
+    const dir = path.join(setDir, name);
+    const outputs = readdirSync(dir)
+      .map((f) => /^oracle-(\d+\.\d+\.\d+)\.json$/.exec(f)?.[1])
+      .filter((v): v is string => v !== undefined && (versions === null || versions.includes(v)))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    if (outputs.length === 0) continue;
+    const args = readFileSync(path.join(dir, 'args'), 'utf8').trim().split(/\s+/);
+    const flags = existsSync(path.join(dir, 'flags')) ? readFileSync(path.join(dir, 'flags'), 'utf8').trim().split(/\s+/) : [];
+    const hostsdir = existsSync(path.join(dir, 'hostsdir')) ? readFileSync(path.join(dir, 'hostsdir'), 'utf8').trim() : null;
+    const roots = hostsdir === '-' ? [] : hostsdir === null ? [path.join(dir, 'certs.d')] : hostsdir.split(':').map((r) => path.join(base, r));
+    for (const version of outputs) {
+      out.push({
+        name: `${name} @${version}`,
+        version,
         dir,
         base,
         reference: args[0] as string,
         op: (args[1] ?? 'pull') as OracleCase['op'],
         flags,
         roots,
-        nondeterministic: existsSync(path.join(dir, 'NONDETERMINISTIC')),
-        oracle: JSON.parse(readFileSync(path.join(dir, 'oracle-1.6.20.json'), 'utf8')) as OracleOutput,
-      };
-    });
+        // only go-toml v1 (containerd 1.x) orders inline-table hosts randomly
+        nondeterministic: version.startsWith('1.') && existsSync(path.join(dir, 'NONDETERMINISTIC')),
+        oracle: JSON.parse(readFileSync(path.join(dir, `oracle-${version}.json`), 'utf8')) as OracleOutput,
+      });
+    }
+  }
+  return out;
 }
 
 /** cliArgsFor builds the `mirrorauth hosts` arguments that ask what the oracle was asked. */
 export function cliArgsFor(c: OracleCase): string[] {
-  const args = ['hosts', c.reference, '--json', '--containerd', '1.6.20'];
+  const args = ['hosts', c.reference, '--json', '--containerd', c.version];
   for (const r of c.roots) args.push('--hosts-dir', r);
   if (c.roots.length === 0) args.push('--hosts-dir', path.join(c.dir, '.no-such-root'));
   const opMap = { pull: 'pull', push: 'push', 'push-blob': 'push-blob', blob: 'fetch-blob' } as const;
@@ -187,8 +200,11 @@ export function compareWithOracle(c: OracleCase, ourJson: string): string[] {
   );
   eq('credential lookup hosts', oracleLookups, ourLookups);
 
-  const decodeFailed = (o.logs ?? []).some((l) => l.msg.startsWith('failed to decode hosts.toml'));
-  const fallbackDiag = ours.diagnostics.some((d) => d.code.startsWith('HOSTS_TOML_') && d.severity !== 'info');
+  const decodeFailed = (o.logs ?? []).some((l) => l.msg.startsWith('failed to decode '));
+  const fallbackDiag = ours.diagnostics.some((d) => d.code.startsWith('HOSTS_TOML_') && d.code !== 'HOSTS_TOML_CRASH' && d.severity !== 'info');
+  const panicked = /panic/.test(o.result.error ?? '');
+  const crashDiag = ours.diagnostics.some((d) => d.code === 'HOSTS_TOML_CRASH' && d.severity === 'error');
+  if (panicked !== crashDiag) problems.push(panicked ? 'containerd crashed (panic) but mirrorauth did not say so' : 'mirrorauth reports a crash containerd does not have');
   if (decodeFailed && !fallbackDiag) problems.push('containerd rejected the hosts.toml but mirrorauth gave no diagnostic');
   if (!decodeFailed && fallbackDiag) problems.push('mirrorauth reports a rejected hosts.toml that containerd accepted');
   return problems;
