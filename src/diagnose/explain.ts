@@ -36,8 +36,19 @@ export interface CredentialView {
   secretLength: number;
 }
 
+/**
+ * The consumers explain speaks for. `cri` is containerd's CRI without a kubelet
+ * credential; `cri-kubelet` with one and an empty `server_address` (what kubelet
+ * sends, cri-o#4941); `cri-kubelet-server` with `server_address` set to the
+ * image's registry; `helper` is podman, skopeo, buildah and docker asking
+ * docker-credential-mirrorauth for the bare host (and what `exec`/`render`
+ * write, keyed by host); `bazel` asks with the URL it fetches, which carries no `?ns=`.
+ */
+export const CLIENTS = ['nerdctl', 'cri', 'cri-kubelet', 'cri-kubelet-server', 'ctr', 'helper', 'bazel'] as const;
+export type ClientName = (typeof CLIENTS)[number];
+
 export interface StockView extends CredentialView {
-  client: 'nerdctl' | 'cri';
+  client: ClientName;
   /** Why the client answers as it does. */
   note: string;
 }
@@ -64,7 +75,14 @@ export interface ExplainedHost {
   error: string | null;
   stock: StockView[];
   /** Stock clients whose answer differs from mirrorauth's. */
-  differs: Array<'nerdctl' | 'cri'>;
+  differs: ClientName[];
+  /**
+   * Who actually sends mirrorauth's credential to this host: `serve` when the
+   * host is the proxy, plus every client whose own lookup finds the same one.
+   * Empty when the credential exists but no client can receive it (a `?ns=`
+   * entry only the serve proxy can deliver).
+   */
+  reachedBy: Array<ClientName | 'serve'>;
   probe: ProbeResult | null;
 }
 
@@ -94,6 +112,8 @@ export interface ExplainOptions {
   defaultScheme: '' | 'http' | 'https';
   criAuths: Map<string, CriAuth> | null;
   probe: boolean;
+  /** How CRI pulls (for the notes), when a containerd config was read. */
+  criPullMode?: 'transfer' | 'local' | null;
   /** Called before each host is probed (progress). */
   onProbe?: (index: number, total: number, host: string) => void;
 }
@@ -114,6 +134,102 @@ function serveRouteOf(routes: Map<string, ServeRoute & { proxyUrl: string }>, h:
   return m ? (routes.get(`${h.scheme}://${h.host}${m[1]}`) ?? null) : null;
 }
 
+interface ClientContext {
+  h: ResolvedHost;
+  lookupHost: string;
+  registry: string;
+  isMirror: boolean;
+  criAuths: Map<string, CriAuth> | null;
+  kubelet: { credential: Credential; source: LookupSource } | null;
+}
+
+async function kubeletCredential(ctx: CredentialContext, registry: string): Promise<{ credential: Credential; source: LookupSource } | null> {
+  try {
+    const r = await resolveCredential(ctx, { host: registry === 'docker.io' ? 'docker.io' : registry, path: '' }, registry);
+    return r.source.kind === 'anonymous' ? null : { credential: r.credential, source: r.source };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * clientViews: what each consumer sends this host, by its own rules (the
+ * measured facts of docs/clients.md). Pure lookups; nothing is sent.
+ */
+async function clientViews(ctx: CredentialContext, x: ClientContext): Promise<StockView[]> {
+  // One piece: one view per client, side by side; split, the notes would drift from each other.
+  const { h, lookupHost, registry, isMirror } = x;
+  const usable = h.unusable === null;
+  const out: StockView[] = [];
+  // nerdctl >= 2.0: Docker's config for the lookup host and its variants, no namespace.
+  try {
+    const d = usable ? await dockerLookup(ctx, lookupHost, []) : null;
+    out.push({
+      ...view(d?.credential ?? null, d?.source ?? null),
+      client: 'nerdctl',
+      note: 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace',
+    });
+  } catch (e) {
+    out.push({ ...view(null, null), client: 'nerdctl', note: `its lookup fails: ${(e as Error).message}` });
+  }
+  const cri = x.criAuths?.get(lookupHost);
+  const criCred = cri ? { username: cri.username, password: cri.password, identityToken: cri.identityToken, registryToken: '' } : null;
+  const criSource: LookupSource | null = criCred ? { kind: 'auths', key: `registry.configs."${lookupHost}".auth` } : null;
+  const criView: CredentialView = { ...view(criCred, criSource), sourceText: criCred ? `registry.configs."${lookupHost}".auth` : 'anonymous' };
+  out.push({
+    ...criView,
+    client: 'cri',
+    note: criCred
+      ? 'containerd config registry.configs keyed by this host (no kubelet credential in the request)'
+      : isMirror
+        ? `${x.criAuths === null ? 'no containerd config read' : `no registry.configs."${lookupHost}" entry`}; CRI never runs a credential helper`
+        : "the pod's kubelet credential for this registry, if it has one (see cri-kubelet)",
+  });
+  const kube = x.kubelet;
+  const kubeView: CredentialView = kube ? { ...view(kube.credential, kube.source), sourceText: `kubelet's credential for ${registry} (${describeSource(kube.source)})` } : criView;
+  out.push({
+    ...(usable ? kubeView : view(null, null)),
+    client: 'cri-kubelet',
+    note: kube
+      ? `kubelet sends its credential for ${registry} with no server_address: CRI gives it to EVERY host, mirrors included, replacing registry.configs auth`
+      : `kubelet has no credential for ${registry} here; CRI falls back to registry.configs`,
+  });
+  const serverMatches = !isMirror;
+  out.push({
+    ...(usable ? (kube && serverMatches ? kubeView : criView) : view(null, null)),
+    client: 'cri-kubelet-server',
+    note: serverMatches
+      ? `server_address ${registry} matches this host: the kubelet credential goes here`
+      : `server_address ${registry} does not match this mirror: it gets registry.configs auth or nothing`,
+  });
+  out.push({
+    ...view(null, null),
+    client: 'ctr',
+    note: 'ctr reads no credential store; `ctr image pull --user USER:PASS` sends that one credential to every host',
+  });
+  try {
+    const r = usable ? await resolveCredential(ctx, { host: lookupHost, path: '' }, null, { asHelper: true }) : null;
+    out.push({
+      ...view(r?.credential ?? null, r?.source ?? null),
+      client: 'helper',
+      note: `podman, skopeo, buildah and docker ask docker-credential-mirrorauth for "${lookupHost}" only (no path, no ns=); exec and render write config.json keyed the same way`,
+    });
+  } catch (e) {
+    out.push({ ...view(null, null), client: 'helper', note: `its lookup fails: ${(e as Error).message}` });
+  }
+  try {
+    const r = usable ? await resolveCredential(ctx, { host: lookupHost, path: endpointPath(h.path) }, null) : null;
+    out.push({
+      ...view(r?.credential ?? null, r?.source ?? null),
+      client: 'bazel',
+      note: 'Bazel asks with the URL it fetches; rules_oci and rules_docker URLs carry no ?ns=',
+    });
+  } catch (e) {
+    out.push({ ...view(null, null), client: 'bazel', note: `its lookup fails: ${(e as Error).message}` });
+  }
+  return out;
+}
+
 export async function explain(sys: System, ctx: CredentialContext, o: ExplainOptions): Promise<Explanation> {
   // One piece: per host, the same views side by side; split, the views would drift.
   const resolution = await resolveHosts(sys, {
@@ -127,6 +243,8 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
   const routes = await serveRoutes(sys, o.roots);
   const out: ExplainedHost[] = [];
   const contacted = resolution.hosts.filter((h) => h.unusable === null);
+  // what kubelet holds for the image: mirrorauth kubelet-provider's answer for the registry (a pull secret would be the same shape)
+  const kubelet = await kubeletCredential(ctx, registry);
   for (const h of resolution.hosts) {
     const lookupHost = h.credentialHost ?? h.host;
     let credential: CredentialView = view(null, null);
@@ -157,47 +275,25 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
         error = (e as Error).message;
       }
     }
-    // nerdctl >= 2.0: Docker's config for the lookup host and its variants, no namespace.
-    let nerdctl: StockView;
-    try {
-      const d = h.unusable === null ? await dockerLookup(ctx, lookupHost, []) : null;
-      nerdctl = {
-        ...view(d?.credential ?? null, d?.source ?? null),
-        client: 'nerdctl',
-        note: 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace',
-      };
-    } catch (e) {
-      nerdctl = { ...view(null, null), client: 'nerdctl', note: `its lookup fails: ${(e as Error).message}` };
-    }
     const isMirror = !isSameRegistry(lookupHost, registry);
-    const cri = o.criAuths?.get(lookupHost);
-    const criCred = cri ? { username: cri.username, password: cri.password, identityToken: cri.identityToken, registryToken: '' } : null;
-    const criView: StockView = {
-      ...view(criCred, criCred ? { kind: 'auths', key: `registry.configs."${lookupHost}".auth` } : null),
-      sourceText: criCred ? `registry.configs."${lookupHost}".auth` : 'anonymous',
-      client: 'cri',
-      note: criCred
-        ? 'containerd config registry.configs keyed by this host'
-        : isMirror
-          ? `${o.criAuths === null ? 'no --containerd-config given' : `no registry.configs."${lookupHost}" entry`}; kubelet pull secrets match the image registry host only, so a mirror gets none`
-          : "the pod's kubelet pull secret for this registry, if it has one (not visible here)",
-    };
-    let stock = [nerdctl, criView];
+    const stock = await clientViews(ctx, { h, lookupHost, registry, isMirror, criAuths: o.criAuths, kubelet });
     if (serve) {
       // every client that reads this hosts.toml sends the proxy its access secret; the proxy adds the credential
       const note = `sends only mirrorauth serve's access secret (hosts.toml header); the proxy adds the credential for ${serve.endpoint} ns=${serve.namespace}`;
-      stock = stock.map((s) => ({ ...credential, client: s.client, note }));
+      for (const s of stock) if (s.client !== 'helper' && s.client !== 'bazel') Object.assign(s, { ...credential, client: s.client, note });
     }
     const same = (s: StockView) => s.found === credential.found && s.username === credential.username && s.secretLength === credential.secretLength;
     // CRI's answer for the registry itself depends on the pod's pull secret, which cannot be seen: not flagged.
-    const differs = stock.filter((s) => !same(s) && (s.client !== 'cri' || criCred !== null || isMirror)).map((s) => s.client);
+    const hasCri = o.criAuths?.get(lookupHost) !== undefined;
+    const differs = stock.filter((s) => !same(s) && (s.client !== 'cri' || hasCri || isMirror)).map((s) => s.client);
+    const reachedBy: Array<ClientName | 'serve'> = credential.found ? [...(serve ? (['serve'] as const) : []), ...stock.filter(same).map((s) => s.client)] : [];
     let probe: ProbeResult | null = null;
     if (o.probe && h.used && h.unusable === null) {
       o.onProbe?.(contacted.indexOf(h), contacted.length, h.host);
       const tls = await tlsSettingsFor(sys, h).catch(() => null);
       probe = await probeHost(sys, { apiBases: apiBasesFor(h), namespace: h.namespace, repository: resolution.reference.repository, tls }, secret);
     }
-    out.push({ host: h, serve, credential, trace, error, stock, differs, probe });
+    out.push({ host: h, serve, credential, trace, error, stock, differs, reachedBy, probe });
   }
   return { resolution, hosts: out };
 }

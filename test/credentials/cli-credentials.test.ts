@@ -34,6 +34,11 @@ describe('mirrorauth import nerdctl', () => {
     expect(Object.keys(store.auths)).toEqual(['mirror.example?ns=docker.io', 'cache.example:5000/v2/proxy?ns=reg.local:5000']);
     const look = JSON.parse((await runBin(['lookup', 'mirror.example?ns=docker.io', '--json', '--config', cfg], { env: noKeychain })).stdout);
     expect(look).toMatchObject({ found: true, username: 'hubmirror', source: { kind: 'namespaced' } });
+    // a ?ns= entry reaches only the serve proxy: podman/skopeo/docker and nerdctl ask for the bare host
+    const reach = Object.fromEntries((look.receivers as Array<{ client: string; receives: boolean }>).map((x) => [x.client, x.receives]));
+    expect(reach).toEqual({ serve: true, containerd: false, nerdctl: false, helper: false, bazel: false });
+    const human = await runBin(['lookup', 'mirror.example?ns=docker.io', '--config', cfg], { env: { ...noKeychain, NO_COLOR: '1' } });
+    expect(human.stdout).toMatch(/no  podman, skopeo, buildah, docker \(docker-credential-mirrorauth\) — they ask for "mirror.example" only/);
   });
 });
 

@@ -43,17 +43,25 @@ describe('mirrorauth explain', () => {
         secretKind: 'password',
         secret: '****** (17 chars)',
       },
-      stockClients: { nerdctl: { found: false }, cri: { found: false } },
-      differs: ['nerdctl', 'cri'],
+      stockClients: { nerdctl: { found: false }, cri: { found: false }, helper: { found: false }, bazel: { found: false }, ctr: { found: false } },
+      // a ?ns= entry: no stock client can receive it, only the serve proxy could deliver it
+      reachedBy: [],
     });
+    expect(mirror.differs).toEqual(expect.arrayContaining(['nerdctl', 'cri', 'helper', 'bazel']));
+    // kubelet's credential for the registry goes to the mirror when server_address is empty (C2), not when it is set
+    expect(mirror.stockClients['cri-kubelet']).toMatchObject({ found: true, username: 'upstream-user' });
+    expect(mirror.stockClients['cri-kubelet-server']).toMatchObject({ found: false });
     expect(mirror.trace.map((t: { step: string; outcome: string }) => `${t.step}:${t.outcome}`)).toEqual(['namespaced:hit']);
     // a mirror with only Docker's own entry for its host: nerdctl sends the same, CRI does not
     expect(plain).toMatchObject({
       credential: { found: true, source: { kind: 'auths' }, username: 'pm' },
-      stockClients: { nerdctl: { found: true, username: 'pm' } },
-      differs: ['cri'],
+      stockClients: { nerdctl: { found: true, username: 'pm' }, helper: { found: true, username: 'pm' } },
     });
-    expect(upstream).toMatchObject({ origin: 'default', credential: { found: true, username: 'upstream-user' }, differs: [] });
+    expect(plain.differs).toContain('cri');
+    expect(plain.reachedBy).toEqual(expect.arrayContaining(['nerdctl', 'helper', 'bazel']));
+    expect(plain.reachedBy).not.toContain('cri');
+    expect(upstream).toMatchObject({ origin: 'default', credential: { found: true, username: 'upstream-user' } });
+    expect(upstream.reachedBy).toEqual(expect.arrayContaining(['nerdctl', 'cri-kubelet', 'cri-kubelet-server', 'helper', 'bazel']));
     expect(r.stdout).not.toMatch(/namespaced-secret|upstream-secret|pm-secret/);
   });
 
@@ -66,14 +74,18 @@ describe('mirrorauth explain', () => {
       (await runBin(['explain', 'r.example.com/app:1', '--containerd-config', `${cc}/config.toml`, '--config', cfg, '--json'], { env })).stdout,
     );
     expect(j.hosts[0].stockClients.cri).toMatchObject({ found: true, username: 'cri-user', sourceText: 'registry.configs."m.example.com".auth' });
-    expect(j.hosts[0].differs).toEqual(['nerdctl', 'cri']);
+    expect(j.hosts[0].differs).toEqual(expect.arrayContaining(['nerdctl', 'cri']));
+    // with no kubelet credential in the request CRI uses registry.configs; kubelet's, without server_address, replaces it
+    expect(j.hosts[0].stockClients['cri-kubelet']).toMatchObject({ found: true, username: 'upstream-user' });
+    expect(j.hosts[0].stockClients['cri-kubelet-server']).toMatchObject({ found: true, username: 'cri-user' });
   });
 
   it('prints a table for people, marks differences, and never a secret', async () => {
     const { cfg, root } = world(STORE, CONFIG);
     const r = await runBin(['explain', 'r.example.com/app:1', '--hosts-dir', root, '--config', cfg], { env });
     expect(r.stdout).toContain('namespaced store m.example.com?ns=r.example.com (file)');
-    expect(r.stdout).toContain('≠ none');
+    expect(r.stdout).toContain('no client (needs mirrorauth serve)');
+    expect(r.stdout).toContain('podman/skopeo/docker: sends no credentials');
     expect(r.stdout).toContain('Lookup, host by host');
     expect(r.stdout).not.toMatch(/namespaced-secret|upstream-secret|pm-secret|\u001b\[/);
   });

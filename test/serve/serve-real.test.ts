@@ -452,12 +452,19 @@ describe.skipIf(why !== null)('mirrorauth serve with containerd 1.6.20, CRI and 
     const e = await runBin(['explain', 'reg-a.test/alpha/app:v1', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20', '--json'], { env: E });
     expect(e.code, e.stderr).toBe(0);
     const j = JSON.parse(e.stdout) as {
-      hosts: Array<{ serve: { endpoint: string; namespace: string } | null; credential: { found: boolean; sourceText: string }; differs: string[] }>;
+      hosts: Array<{
+        serve: { endpoint: string; namespace: string } | null;
+        credential: { found: boolean; sourceText: string };
+        differs: string[];
+        reachedBy: string[];
+      }>;
     };
     expect(j.hosts[0]?.serve).toMatchObject({ endpoint: `http://${E.HARNESS_NSMIRROR}/v2`, namespace: 'reg-a.test' });
     expect(j.hosts[0]?.credential.found).toBe(true);
     expect(j.hosts[0]?.credential.sourceText).toContain(`${E.HARNESS_NSMIRROR}?ns=reg-a.test`);
-    expect(j.hosts[0]?.differs).toEqual([]);
+    // every client that reads the rendered hosts.toml goes through the proxy; helper and Bazel do not read it
+    expect(j.hosts[0]?.differs.filter((c) => c !== 'helper' && c !== 'bazel')).toEqual([]);
+    expect(j.hosts[0]?.reachedBy).toEqual(expect.arrayContaining(['serve', 'nerdctl', 'cri', 'ctr']));
     expect(j.hosts[1]?.serve).toBeNull();
     const human = await runBin(['explain', 'reg-b.test/beta/app:v1', '--hosts-dir', rendered, '--config', cfg, '--containerd', '1.6.20'], { env: E });
     expect(human.stdout).toContain(`serve → http://${E.HARNESS_NSMIRROR}/v2`);

@@ -4,8 +4,8 @@ import { explain, type CredentialView, type Explanation } from '../../diagnose/e
 import { EXIT } from '../../errors.js';
 import { maskSecret } from '../../mask.js';
 import type { System } from '../../system/system.js';
-import { hostsJson } from '../hosts-json.js';
-import { hostsSettings, type HostsOptionValues } from '../options.js';
+import { hostsJson, type SourcesOfTruth } from '../hosts-json.js';
+import { hostsSettings, versionLabel, type HostsOptionValues, type HostsSettings } from '../options.js';
 import { renderDiagnostics, styleFor, table, type Style } from '../style.js';
 
 export const EXPLAIN_SCHEMA_VERSION = 1;
@@ -26,12 +26,15 @@ function credentialJson(v: CredentialView) {
 }
 
 /** explainJson is the documented contract (docs/diagnostics.md, "explain --json"). */
-export function explainJson(e: Explanation): Record<string, unknown> {
-  const base = hostsJson(e.resolution);
+export function explainJson(e: Explanation, sources: SourcesOfTruth | null = null): Record<string, unknown> {
+  const base = hostsJson(e.resolution, [], sources);
   const hosts = base.hosts as Array<Record<string, unknown>>;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     containerd: e.resolution.containerdVersion,
+    containerdSource: base.containerdSource,
+    rootsSource: base.rootsSource,
+    criPullMode: base.criPullMode,
     operation: e.resolution.operation,
     reference: base.reference,
     hostDir: e.resolution.hostDir,
@@ -43,6 +46,7 @@ export function explainJson(e: Explanation): Record<string, unknown> {
       trace: x.trace,
       stockClients: Object.fromEntries(x.stock.map((s) => [s.client, { ...credentialJson(s), note: s.note }])),
       differs: x.differs,
+      reachedBy: x.reachedBy,
       probe: x.probe,
     })),
     diagnostics: e.resolution.diagnostics,
@@ -54,19 +58,36 @@ function cell(style: Style, v: CredentialView): string {
   return `${v.username ?? ''} ${style.c.dim(maskSecret('x'.repeat(v.secretLength)))}`.trim();
 }
 
-function renderHuman(style: Style, e: Explanation, probe: boolean): string {
+/** Short names for the "sent by" column. */
+const CLIENT_LABEL: Record<string, string> = {
+  serve: 'serve proxy',
+  nerdctl: 'nerdctl',
+  cri: 'CRI',
+  'cri-kubelet': 'CRI+kubelet',
+  'cri-kubelet-server': 'CRI+kubelet(server_address)',
+  ctr: 'ctr',
+  helper: 'podman/skopeo/docker',
+  bazel: 'Bazel',
+};
+
+function reachCell(style: Style, x: Explanation['hosts'][number]): string {
+  if (!x.credential.found) return style.c.dim('-');
+  if (x.reachedBy.length === 0) return style.c.yellow('no client (needs mirrorauth serve)');
+  return x.reachedBy.map((r) => CLIENT_LABEL[r] ?? r).join(', ');
+}
+
+function renderHuman(style: Style, e: Explanation, probe: boolean, settings: HostsSettings): string {
   const c = style.c;
   const r = e.resolution;
-  const out: string[] = [`${c.bold(r.reference.normalized)}  ${c.dim('·')}  ${r.operationLabel}  ${c.dim('·')}  containerd ${r.containerdVersion}`];
+  const out: string[] = [`${c.bold(r.reference.normalized)}  ${c.dim('·')}  ${r.operationLabel}  ${c.dim('·')}  ${versionLabel(settings)}`];
+  if (settings.criPullMode) out.push(c.dim(`CRI pull mode: ${settings.criPullMode.mode} (${settings.criPullMode.reason})`));
   out.push(c.dim(r.hostDir ? `host directory ${r.hostDir} (${r.source})` : 'no host directory: containerd uses the registry itself'), '');
   if (e.hosts.length === 0) out.push(c.red('containerd tries no host at all (see the errors below).'));
   else {
-    const head = ['#', 'host', 'used · capabilities', 'first request', 'mirrorauth gives', 'from', 'nerdctl ≥2.0', 'CRI'];
+    const head = ['#', 'host', 'used · capabilities', 'first request', 'stored credential', 'from', 'sent by'];
     if (probe) head.push('probe');
     const rows = e.hosts.map((x, i) => {
       const h = x.host;
-      const mark = (client: 'nerdctl' | 'cri', v: CredentialView) =>
-        x.differs.includes(client) ? c.yellow(`≠ ${v.found ? (v.username ?? 'yes') : 'none'}`) : c.dim('= same');
       const row = [
         String(i + 1),
         h.origin === 'default' ? `${h.url} ${c.dim('(upstream)')}` : x.serve ? `${h.url} ${c.dim(`(serve → ${x.serve.endpoint})`)}` : h.url,
@@ -74,8 +95,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
         h.requestUrl ?? c.dim('-'),
         x.error ? c.red('lookup failed') : cell(style, x.credential),
         x.error ? c.red(x.error) : x.credential.found ? x.credential.sourceText : c.dim('anonymous'),
-        mark('nerdctl', x.stock[0] as CredentialView),
-        mark('cri', x.stock[1] as CredentialView),
+        reachCell(style, x),
       ];
       if (probe) {
         const p = x.probe;
@@ -102,8 +122,9 @@ function renderHuman(style: Style, e: Explanation, probe: boolean): string {
         out.push(`     ${tag} ${t.step}${t.key ? ` ${t.key}` : ''}: ${t.detail}`);
       }
       for (const s of x.stock)
-        if (x.differs.includes(s.client))
-          out.push(`     ${c.yellow('stock')}   ${s.client}: ${s.found ? `${s.username ?? ''} via ${s.sourceText}` : 'sends no credentials'} — ${s.note}`);
+        out.push(
+          `     ${x.differs.includes(s.client) ? c.yellow('client ') : c.dim('client ')} ${CLIENT_LABEL[s.client] ?? s.client}: ${s.found ? `${s.username ?? ''} via ${s.sourceText}` : 'sends no credentials'} — ${s.note}`,
+        );
       if (x.probe?.error) out.push(`     ${c.red('probe')}   ${x.probe.url}: ${x.probe.error}`);
     });
   }
@@ -123,13 +144,14 @@ export async function explainCommand(sys: System, reference: string, o: ExplainC
     version: settings.version,
     defaultScheme: settings.defaultScheme,
     criAuths: settings.criAuths,
+    criPullMode: settings.criPullMode?.mode ?? null,
     probe: o.probe === true,
     ...(progress ? { onProbe: (i: number, n: number, host: string) => sys.stderr.write(`\r\u001b[Kprobing ${i + 1}/${n} ${host} …`) } : {}),
   });
   if (progress) sys.stderr.write('\r\u001b[K');
   e.resolution.diagnostics.unshift(...settings.diagnostics);
-  if (o.json) sys.stdout.write(`${JSON.stringify(explainJson(e), null, 2)}\n`);
-  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout), e, o.probe === true));
+  if (o.json) sys.stdout.write(`${JSON.stringify(explainJson(e, settings), null, 2)}\n`);
+  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout), e, o.probe === true, settings));
   const failed = e.resolution.fatal || e.resolution.diagnostics.some((d) => d.severity === 'error') || e.hosts.some((x) => x.error !== null);
   return failed ? EXIT.FAILURE : EXIT.OK;
 }

@@ -10,6 +10,7 @@ import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-stor
 import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, namespacedKey, parseEndpoint } from '../../credentials/keys.js';
 import { plaintextWarning, putEntry } from '../../credentials/entries.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
+import { whoReceives } from '../../credentials/reach.js';
 import { isSameRegistry, openCredentials, resolveCredential, type CredentialContext } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { isLocalhost } from '../../hosts/go-semantics.js';
@@ -195,6 +196,16 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   sys.stderr.write(
     `${err.c.dim(`stored ${storedWhere} (${verified.scheme === 'none' ? 'the registry also allows anonymous access' : `verified with ${verified.scheme} auth`})`)}\n`,
   );
+
+  // Which clients will use what was just stored, by their own lookups (the same answers explain and lookup give).
+  if (namespace !== null) {
+    const fresh = await openCredentials(sys, o.config);
+    const reach = await whoReceives(fresh, { host: endpoint.host, path: endpoint.path }, namespace === '*' ? null : namespace, toStore);
+    const yes = reach.filter((r) => r.receives).map((r) => r.label);
+    const no = reach.filter((r) => !r.receives);
+    sys.stderr.write(`${err.c.dim(`used by: ${yes.join('; ')}`)}\n`);
+    if (no.length > 0) sys.stderr.write(`${err.c.dim(`not used by: ${no.map((r) => `${r.label}: ${r.note}`).join('\n             ')}`)}\n`);
+  }
 
   // Warnings from the hosts.toml view.
   const registry = namespace ?? (endpoint.host === 'index.docker.io' ? 'docker.io' : endpoint.host);

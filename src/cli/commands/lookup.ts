@@ -4,6 +4,7 @@
  * The secret is shown masked only.
  */
 import { canonicalNamespace, parseEndpoint } from '../../credentials/keys.js';
+import { whoReceives } from '../../credentials/reach.js';
 import { describeSource, openCredentials, resolveCredential } from '../../credentials/resolve.js';
 import { EXIT } from '../../errors.js';
 import { maskSecret } from '../../mask.js';
@@ -20,6 +21,7 @@ export async function lookupCommand(sys: System, address: string, o: { json?: bo
   const c = r.credential;
   const secret = c.identityToken || c.password || c.registryToken;
   const found = r.source.kind !== 'anonymous';
+  const receivers = found ? await whoReceives(ctx, { host: e.host, path: e.path }, namespace, c) : [];
   if (o.json) {
     sys.stdout.write(
       `${JSON.stringify(
@@ -33,6 +35,7 @@ export async function lookupCommand(sys: System, address: string, o: { json?: bo
           secretKind: !found ? null : c.identityToken ? 'identitytoken' : c.registryToken ? 'registrytoken' : 'password',
           secret: found ? maskSecret(secret) : null,
           trace: r.trace,
+          receivers: receivers.map((x) => ({ client: x.client, receives: x.receives, note: x.note })),
         },
         null,
         2,
@@ -50,6 +53,10 @@ export async function lookupCommand(sys: System, address: string, o: { json?: bo
         `    ${t.outcome === 'hit' ? s.c.green('hit    ') : t.outcome === 'error' ? s.c.red('error  ') : t.outcome === 'skipped' ? s.c.dim('skipped') : s.c.dim('miss   ')} ${t.step}${t.key ? ` ${t.key}` : ''}: ${t.detail}`,
     ),
   ];
+  if (found) {
+    lines.push('  who receives it:');
+    for (const x of receivers) lines.push(`    ${x.receives ? s.c.green('yes') : s.c.yellow('no ')} ${x.label}${x.receives ? '' : s.c.dim(` — ${x.note}`)}`);
+  }
   sys.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;
 }
