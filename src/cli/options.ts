@@ -26,7 +26,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function addHostsOptions(cmd: Command): Command {
   return cmd
     .option('--hosts-dir <dir>', 'a certs.d root with <registry>/hosts.toml; repeat for several roots, tried in order', collect)
-    .option('--containerd-config <file>', `read the hosts roots from config_path in containerd's config.toml (default ${DEFAULT_CONTAINERD_CONFIG} when it sets one)`)
+    .option(
+      '--containerd-config <file>',
+      `read the hosts roots from config_path in containerd's config.toml (default ${DEFAULT_CONTAINERD_CONFIG} when it sets one)`,
+    )
     .option('--containerd <version>', "containerd version whose behaviour to reproduce (default: this node's, from `containerd --version`)")
     .option('--plain-http', 'resolve as with DefaultScheme=http (ctr --plain-http, nerdctl --insecure-registry)');
 }
@@ -51,9 +54,7 @@ export interface HostsSettings {
 /** hostsSettings resolves the options into roots, version and diagnostics about the roots. */
 export async function hostsSettings(sys: System, o: HostsOptionValues): Promise<HostsSettings> {
   const choice =
-    o.containerd !== undefined
-      ? { version: parseContainerdVersion(o.containerd), source: '--containerd', binary: null }
-      : await detectContainerdVersion(sys);
+    o.containerd !== undefined ? { version: parseContainerdVersion(o.containerd), source: '--containerd', binary: null } : await detectContainerdVersion(sys);
   const version = choice.version;
   const diagnostics: Diagnostic[] = [];
   let roots: string[] = [...(o.hostsDir ?? [])];

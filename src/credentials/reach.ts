@@ -72,7 +72,11 @@ export async function whoReceives(
       client: 'nerdctl',
       label: 'nerdctl (Docker config by host)',
       receives: same(nerdctl, credential),
-      note: same(nerdctl, credential) ? 'its Docker-config lookup for the host finds it' : bare ? 'nerdctl reads Docker config, not this store' : `it asks for ${endpoint.host} only; ${plainFix}, or ${fixServe}`,
+      note: same(nerdctl, credential)
+        ? 'its Docker-config lookup for the host finds it'
+        : bare
+          ? 'nerdctl reads Docker config, not this store'
+          : `it asks for ${endpoint.host} only; ${plainFix}, or ${fixServe}`,
     },
     {
       client: 'helper',

@@ -18,6 +18,7 @@ import { request } from '../registry/http.js';
 import { planServeTree, readManifest } from '../serve/render-tree.js';
 import { MANIFEST_FILE } from '../serve/routes.js';
 import { inspectHostDir, type DirInspection } from '../hosts/resolve.js';
+import type { CriAuth } from '../hosts/roots.js';
 import type { Diagnostic } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import type { System } from '../system/system.js';
@@ -26,6 +27,8 @@ export interface DoctorOptions {
   roots: string[];
   version: ContainerdVersion;
   defaultScheme: '' | 'http' | 'https';
+  /** CRI's registry.configs auth from the containerd config, when one was read. */
+  criAuths?: Map<string, CriAuth> | null;
 }
 
 export interface DoctorReport {
@@ -252,6 +255,25 @@ const CHECKS: Check[] = [
             }),
           ),
       ),
+  },
+  {
+    name: "kubelet credentials that replace a mirror's auth",
+    run: ({ o, used }) => {
+      const seen = new Set<string>();
+      return [...used.values()].flat().flatMap((e) => {
+        if (seen.has(e.host) || o.criAuths?.get(e.host) === undefined) return [];
+        seen.add(e.host);
+        return [
+          diagnostic('CRI_KUBELET_REPLACES_MIRROR_AUTH', {
+            message: `mirror ${e.host} has registry.configs auth, but a kubelet credential sent without server_address (what kubelet sends for pull secrets and credential providers) goes to every host, this mirror included, and replaces that auth: pulls of images with a pull secret fail on the mirror`,
+            file: e.file,
+            line: e.line,
+            fix: 'give the mirror credentials that do not depend on the request: put it behind mirrorauth serve (mirrorauth login for the mirror, then serve --render), or make the pull secret valid on the mirror too',
+            rule: 'C2',
+          }),
+        ];
+      });
+    },
   },
   {
     name: 'store entries that cannot be used',

@@ -186,7 +186,9 @@ async function clientViews(ctx: CredentialContext, x: ClientContext): Promise<St
         : "the pod's kubelet credential for this registry, if it has one (see cri-kubelet)",
   });
   const kube = x.kubelet;
-  const kubeView: CredentialView = kube ? { ...view(kube.credential, kube.source), sourceText: `kubelet's credential for ${registry} (${describeSource(kube.source)})` } : criView;
+  const kubeView: CredentialView = kube
+    ? { ...view(kube.credential, kube.source), sourceText: `kubelet's credential for ${registry} (${describeSource(kube.source)})` }
+    : criView;
   out.push({
     ...(usable ? kubeView : view(null, null)),
     client: 'cri-kubelet',

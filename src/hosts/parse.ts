@@ -52,6 +52,21 @@ const FIELDS = {
 } as const;
 const ROOT_ONLY = { server: 'Server', host: 'HostConfigs' } as const;
 
+/** Keys people write into hosts.toml that containerd never reads, and where they come from. */
+const FOREIGN_KEYS: Record<string, string> = {
+  rewrite: "k3s' registries.yaml key (mirrors.<name>.rewrite); containerd ignores it in hosts.toml",
+  pass_upstream_credentials: 'proposed in containerd#13706, not merged: containerd ignores it',
+  credential_helper: 'proposed in containerd#8476, not merged: containerd ignores it',
+  dial_addr: 'proposed in containerd#13569, not merged: containerd ignores it',
+  proxy: 'proposed in containerd#13359, not merged: containerd ignores it',
+  username: 'containerd never reads credentials from hosts.toml (containerd#10996)',
+  password: 'containerd never reads credentials from hosts.toml (containerd#10996)',
+  auth: 'containerd never reads credentials from hosts.toml (containerd#10996)',
+  mirrors: 'a registries.yaml / daemon.json key; hosts.toml lists mirrors as [host."…"] tables',
+  plain_http: 'not a hosts.toml key: write the host with http:// instead',
+  insecure: 'not a hosts.toml key: use skip_verify = true (TLS) or an http:// host',
+};
+
 interface FieldValue {
   value: TomlValue;
   key: string;
@@ -129,11 +144,23 @@ class Parser {
         const where = root ? 'at the top level' : `in host ${JSON.stringify(path[path.length - 1])}`;
         const suggestion = suggest(key, Object.keys(known));
         const rootOnly = !root && key in ROOT_ONLY;
+        const foreign = FOREIGN_KEYS[key.toLowerCase()];
+        const credentials = ['username', 'password', 'auth'].includes(key.toLowerCase());
         this.note(
           'HOSTS_UNKNOWN_KEY',
-          rootOnly ? `"${key}" ${where} is ignored: it is only read at the top level of hosts.toml` : `unknown key "${key}" ${where} is ignored by containerd`,
+          rootOnly
+            ? `"${key}" ${where} is ignored: it is only read at the top level of hosts.toml`
+            : foreign !== undefined
+              ? `"${key}" ${where} is ignored: ${foreign}`
+              : `unknown key "${key}" ${where} is ignored by containerd`,
           keyPath,
-          suggestion ? `did you mean "${suggestion}"?` : 'remove it, or check the spelling against docs/hosts-resolution.md',
+          credentials
+            ? 'remove it and store the credential with mirrorauth login (the file is readable by every process that reads containerd config)'
+            : foreign !== undefined
+              ? 'remove it'
+              : suggestion
+                ? `did you mean "${suggestion}"?`
+                : 'remove it, or check the spelling against docs/hosts-resolution.md',
           'R13',
         );
         continue;
@@ -466,6 +493,17 @@ export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
   const { data, outline } = parsed.doc;
   const lines = new Lines(outline);
   const parser = new Parser(opts, lines);
+  if (text.includes('\r\n') || text.charCodeAt(0) === 0xfeff) {
+    parser.diagnostics.push(
+      diagnostic('HOSTS_TOML_CRLF', {
+        message: `${text.charCodeAt(0) === 0xfeff ? 'the file starts with a byte-order mark' : 'the file has Windows (CRLF) line endings'}; containerd ${opts.version.text} reads it as is, but editors and tools on the node may not`,
+        file: opts.file,
+        line: null,
+        fix: text.charCodeAt(0) === 0xfeff ? 'save it as UTF-8 without BOM' : "convert it with dos2unix (or sed -i 's/\\r$//')",
+        rule: 'R11',
+      }),
+    );
+  }
   const crash = v2 ? goTomlV2Crash(outline) : null;
   try {
     if (!v2) {

@@ -134,7 +134,7 @@ function hostDiagnostics(hosts: RegistryHost[], entries: HostConfig[] | null, ve
     if (h.header.some(([name]) => name.toLowerCase() === 'authorization')) {
       out.push(
         diagnostic('HOSTS_STATIC_AUTHORIZATION', {
-          message: `hosts.toml sends a fixed Authorization header to ${h.host}; containerd looks up credentials for it only if the host rejects that header, and the secret sits in plain text in the file`,
+          message: `hosts.toml sends a fixed Authorization header to ${h.host}; containerd looks up credentials for it only if the host rejects that header, and the secret sits in plain text in the file${hasFeature(version, 'headerOwnClient') ? `; containerd ${version.text} also sends it to the token realm, whatever host that is` : ''}`,
           file: h.file,
           line: h.line,
           fix: `store the credential with \`mirrorauth login ${h.host}\` and remove the header`,

@@ -382,7 +382,9 @@ class Parser {
     if (this.isTableValue(existing) && this.origins.get(existing) === 'dotted') return existing;
     if (this.isTableValue(existing) && this.origins.get(existing) === 'inline' && this.origins.get(parent) === 'inline') return existing;
     throw new TomlSyntaxError(
-      this.isTableValue(existing) ? `table ${JSON.stringify(key)} is already defined; a dotted key cannot add to it` : `key ${JSON.stringify(key)} is already defined`,
+      this.isTableValue(existing)
+        ? `table ${JSON.stringify(key)} is already defined; a dotted key cannot add to it`
+        : `key ${JSON.stringify(key)} is already defined`,
       line,
       1,
     );

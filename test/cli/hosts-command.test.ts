@@ -114,7 +114,9 @@ describe('mirrorauth hosts', () => {
     const cfg = makeTree({
       'config.toml': `version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "${a}:${b}"\n`,
     });
-    const j = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--containerd', '2.0.11', '--json'])).stdout);
+    const j = JSON.parse(
+      (await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/config.toml`, '--containerd', '2.0.11', '--json'])).stdout,
+    );
     expect(j.roots).toEqual([a, b]);
     expect(j.criPullMode.mode).toBe('local');
     expect(j.hosts[0].url).toBe('https://first.example.com/v2');
@@ -131,7 +133,9 @@ describe('mirrorauth hosts', () => {
     expect(j.roots).toEqual([`${a}:${b}`]);
     expect(j.hosts.map((h: { url: string }) => h.url)).toEqual(['https://r.example.com/v2']);
     expect(j.diagnostics.map((d: { code: string }) => d.code)).toContain('CRI_TRANSFER_MULTI_ROOT');
-    const local = JSON.parse((await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/local.toml`, '--containerd', '2.1.9', '--json'])).stdout);
+    const local = JSON.parse(
+      (await runCli(['hosts', 'r.example.com/app', '--containerd-config', `${cfg}/local.toml`, '--containerd', '2.1.9', '--json'])).stdout,
+    );
     expect(local.criPullMode).toEqual({ mode: 'local', reason: 'use_local_image_pull = true' });
     expect(local.hosts[0].url).toBe('https://first.example.com/v2');
   });

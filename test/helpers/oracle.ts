@@ -204,7 +204,8 @@ export function compareWithOracle(c: OracleCase, ourJson: string): string[] {
   const fallbackDiag = ours.diagnostics.some((d) => d.code.startsWith('HOSTS_TOML_') && d.code !== 'HOSTS_TOML_CRASH' && d.severity !== 'info');
   const panicked = /panic/.test(o.result.error ?? '');
   const crashDiag = ours.diagnostics.some((d) => d.code === 'HOSTS_TOML_CRASH' && d.severity === 'error');
-  if (panicked !== crashDiag) problems.push(panicked ? 'containerd crashed (panic) but mirrorauth did not say so' : 'mirrorauth reports a crash containerd does not have');
+  if (panicked !== crashDiag)
+    problems.push(panicked ? 'containerd crashed (panic) but mirrorauth did not say so' : 'mirrorauth reports a crash containerd does not have');
   if (decodeFailed && !fallbackDiag) problems.push('containerd rejected the hosts.toml but mirrorauth gave no diagnostic');
   if (!decodeFailed && fallbackDiag) problems.push('mirrorauth reports a rejected hosts.toml that containerd accepted');
   return problems;

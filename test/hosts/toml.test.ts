@@ -53,7 +53,10 @@ describe('go-toml v1 and v2 dialects (containerd 1.x and 2.x)', () => {
   const both = ['v1', 'v2'] as const;
 
   it.each(both)('%s accepts CRLF line endings, also right after a comment', (dialect) => {
-    const r = parseToml('# mirrors for docker.io\r\nserver = "https://r.example.com" # upstream\r\n\r\n[host."https://m"]\r\n  capabilities = ["pull"] # x\r\n', dialect);
+    const r = parseToml(
+      '# mirrors for docker.io\r\nserver = "https://r.example.com" # upstream\r\n\r\n[host."https://m"]\r\n  capabilities = ["pull"] # x\r\n',
+      dialect,
+    );
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.doc.data).toEqual({ server: 'https://r.example.com', host: { 'https://m': { capabilities: ['pull'] } } });
   });

@@ -7,7 +7,7 @@ import { openCredentials } from '../../credentials/resolve.js';
 import { doctor } from '../../diagnose/doctor.js';
 import type { Diagnostic } from '../../hosts/types.js';
 import type { System } from '../../system/system.js';
-import { hostsSettings, type HostsOptionValues } from '../options.js';
+import { hostsSettings, versionLabel, type HostsOptionValues } from '../options.js';
 import { renderDiagnostics, styleFor } from '../style.js';
 
 export const DOCTOR_SCHEMA_VERSION = 1;
@@ -27,18 +27,38 @@ export async function doctorCommand(sys: System, o: DoctorCommandOptions): Promi
   const t0 = sys.monotonic();
   const settings = await hostsSettings(sys, o);
   const ctx = await openCredentials(sys, o.config).catch((e: Error) => e);
-  const report = await doctor(sys, ctx, { roots: settings.roots, version: settings.version, defaultScheme: settings.defaultScheme });
+  const report = await doctor(sys, ctx, {
+    roots: settings.roots,
+    version: settings.version,
+    defaultScheme: settings.defaultScheme,
+    criAuths: settings.criAuths,
+  });
   const diagnostics = [...settings.diagnostics, ...report.diagnostics];
   const summary = { error: count(diagnostics, 'error'), warning: count(diagnostics, 'warning'), info: count(diagnostics, 'info') };
   const durationMs = Math.round(sys.monotonic() - t0);
   if (o.json) {
     sys.stdout.write(
-      `${JSON.stringify({ schemaVersion: DOCTOR_SCHEMA_VERSION, containerd: settings.version.text, roots: report.roots, directories: report.directories, summary, durationMs, diagnostics }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          schemaVersion: DOCTOR_SCHEMA_VERSION,
+          containerd: settings.version.text,
+          containerdSource: settings.versionSource,
+          rootsSource: settings.rootsSource,
+          criPullMode: settings.criPullMode ? { mode: settings.criPullMode.mode, reason: settings.criPullMode.reason } : null,
+          roots: report.roots,
+          directories: report.directories,
+          summary,
+          durationMs,
+          diagnostics,
+        },
+        null,
+        2,
+      )}\n`,
     );
   } else {
     const style = styleFor(sys, sys.stdout);
     const body = renderDiagnostics(style, diagnostics);
-    const head = `${report.directories} host director${report.directories === 1 ? 'y' : 'ies'} under ${settings.roots.join(', ') || '(no roots)'} for containerd ${settings.version.text}`;
+    const head = `${report.directories} host director${report.directories === 1 ? 'y' : 'ies'} under ${settings.roots.join(', ') || '(no roots)'} for ${versionLabel(settings)}\nhosts roots: ${settings.rootsSource}${settings.criPullMode ? `; CRI pull mode: ${settings.criPullMode.mode} (${settings.criPullMode.reason})` : ''}`;
     const tail = `${summary.error} error(s), ${summary.warning} warning(s), ${summary.info} note(s) in ${durationMs} ms`;
     sys.stdout.write(
       `${head}\n\n${body || `${style.c.green('No problems found.')}\n`}\n${summary.error ? style.c.red(tail) : summary.warning ? style.c.yellow(tail) : style.c.green(tail)}\n`,
