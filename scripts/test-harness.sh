@@ -51,9 +51,12 @@ registry_answers() { # PIDNAME PORT: our process is alive and a distribution reg
 
 registry_yaml() { # NAME PORT AUTH_BLOCK [PROXY_BLOCK]
   mkdir -p "$H/$1/data"
+  # the Basic registry logs at debug: every line of a request then names its user (auth.user.name), which
+  # the CRI tests read to see which credential containerd sent
+  local level=info; [ "$1" = basic ] && level=debug
   cat >"$H/$1/config.yml" <<YAML
 version: 0.1
-log: {level: info, fields: {service: $1}}
+log: {level: $level, fields: {service: $1}}
 storage:
   filesystem: {rootdirectory: $H/$1/data}
   delete: {enabled: true}

@@ -265,7 +265,7 @@ const CHECKS: Check[] = [
         seen.add(e.host);
         return [
           diagnostic('CRI_KUBELET_REPLACES_MIRROR_AUTH', {
-            message: `mirror ${e.host} has registry.configs auth, but a kubelet credential sent without server_address (what kubelet sends for pull secrets and credential providers) goes to every host, this mirror included, and replaces that auth: pulls of images with a pull secret fail on the mirror`,
+            message: `mirror ${e.host} has registry.configs auth, but CRI skips registry.configs for any pull whose request carries a kubelet credential (a pull secret or credential provider): without server_address (what kubelet sends) that credential goes to this mirror instead, with server_address the mirror gets nothing; either way pulls of images with a pull secret can fail on the mirror`,
             file: e.file,
             line: e.line,
             fix: 'give the mirror credentials that do not depend on the request: put it behind mirrorauth serve (mirrorauth login for the mirror, then serve --render), or make the pull secret valid on the mirror too',

@@ -196,13 +196,17 @@ async function clientViews(ctx: CredentialContext, x: ClientContext): Promise<St
       ? `kubelet sends its credential for ${registry} with no server_address: CRI gives it to EVERY host, mirrors included, replacing registry.configs auth`
       : `kubelet has no credential for ${registry} here; CRI falls back to registry.configs`,
   });
+  // with a kubelet credential in the request CRI never reads registry.configs (1.6.20, measured): only server_address decides
   const serverMatches = !isMirror;
   out.push({
-    ...(usable ? (kube && serverMatches ? kubeView : criView) : view(null, null)),
+    ...(usable ? (kube === null ? criView : serverMatches ? kubeView : view(null, null)) : view(null, null)),
     client: 'cri-kubelet-server',
-    note: serverMatches
-      ? `server_address ${registry} matches this host: the kubelet credential goes here`
-      : `server_address ${registry} does not match this mirror: it gets registry.configs auth or nothing`,
+    note:
+      kube === null
+        ? `kubelet has no credential for ${registry} here; CRI falls back to registry.configs`
+        : serverMatches
+          ? `server_address ${registry} matches this host: the kubelet credential goes here`
+          : `server_address ${registry} does not match this mirror, and a request that carries a credential makes CRI skip registry.configs: the mirror gets nothing`,
   });
   out.push({
     ...view(null, null),

@@ -23,7 +23,8 @@ export function containerdUnavailable(): string | null {
   return null;
 }
 
-export async function startContainerd(configPath: string): Promise<Containerd> {
+/** startContainerd starts a daemon reading `configPath`; `extra` is appended to its config.toml (e.g. registry.configs). */
+export async function startContainerd(configPath: string, extra = ''): Promise<Containerd> {
   const dir = tempDir('mirrorauth-ctd-');
   const socket = `${dir}/containerd.sock`;
   writeFileSync(
@@ -45,7 +46,7 @@ state = "${dir}/state"
     snapshotter = "native"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "${configPath}"
-`,
+${extra}`,
   );
   const child: ChildProcess = spawn('containerd', ['--config', `${dir}/config.toml`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
