@@ -81,7 +81,10 @@ describe('architecture', () => {
   it('third-party libraries stay behind their one module', () => {
     for (const m of modules) {
       // TOML is read by mirrorauth's own go-toml-compatible parser (hosts/toml.ts): no TOML library at all
-      expect(m.imports.filter((i) => /toml/i.test(i) && !i.endsWith('.ts')), m.rel).toEqual([]);
+      expect(
+        m.imports.filter((i) => /toml/i.test(i) && !i.endsWith('.ts')),
+        m.rel,
+      ).toEqual([]);
       for (const lib of ['commander', 'chalk', 'cli-table3'])
         if (m.imports.includes(lib)) expect(m.rel.startsWith('cli/'), `${m.rel} imports ${lib}`).toBe(true);
       if (m.imports.includes('undici')) expect(m.rel).toBe('registry/http.ts');

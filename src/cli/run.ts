@@ -41,7 +41,8 @@ function buildProgram(sys: System, ctx: Context): Command {
       .option('--push', 'show the hosts used to push instead of pull')
       .addOption(new Option('--operation <op>', 'pull, push, fetch-blob or push-blob').choices(['pull', 'push', 'fetch-blob', 'push-blob']).hideHelp())
       .addOption(new Option('--blob <digest>', 'blob digest for the blob operations').hideHelp())
-      .option('--json', 'print the documented JSON contract instead of a table'),
+      .option('--json', 'print the documented JSON contract instead of a table')
+      .option('--wide', 'do not fit the table to the terminal width'),
   ).action(async (ref: string, opts: Record<string, unknown>) => {
     const { hostsCommand } = await import('./commands/hosts.js');
     ctx.exitCode = await hostsCommand(sys, ref, opts);
@@ -89,7 +90,8 @@ function buildProgram(sys: System, ctx: Context): Command {
     program
       .command('list')
       .description('list stored credentials: keys, user names and backends, never secrets')
-      .option('--json', 'print the documented JSON contract'),
+      .option('--json', 'print the documented JSON contract')
+      .option('--wide', 'do not fit the tables to the terminal width'),
   ).action(async (opts: Record<string, unknown>) => {
     const { listCommand } = await import('./commands/list.js');
     ctx.exitCode = await listCommand(sys, opts);
@@ -101,7 +103,8 @@ function buildProgram(sys: System, ctx: Context): Command {
       .description('show which credential one endpoint gets (for one upstream namespace), from where, and why')
       .argument('<address>', 'HOST[:PORT][/PATH][?ns=REGISTRY]')
       .option('--registry-namespace <registry>', 'the upstream namespace the endpoint serves')
-      .option('--json', 'print the documented JSON contract'),
+      .option('--json', 'print the documented JSON contract')
+      .option('--wide', 'do not wrap lines to the terminal width'),
   ).action(async (address: string, opts: Record<string, unknown>) => {
     const { lookupCommand } = await import('./commands/lookup.js');
     ctx.exitCode = await lookupCommand(sys, address, opts);
@@ -138,7 +141,8 @@ function buildProgram(sys: System, ctx: Context): Command {
         .argument('<ref>', 'image reference')
         .option('--push', 'explain a push instead of a pull')
         .option('--probe', 'contact each host for real (GET /v2/ with ?ns= and the resolved credential)')
-        .option('--json', 'print the documented JSON contract'),
+        .option('--json', 'print the documented JSON contract')
+        .option('--wide', 'do not fit the table to the terminal width'),
     ),
   ).action(async (ref: string, opts: Record<string, unknown>) => {
     const { explainCommand } = await import('./commands/explain.js');
@@ -151,7 +155,8 @@ function buildProgram(sys: System, ctx: Context): Command {
         .command('doctor')
         .description('check every hosts root and credential source; exit 0 clean, 1 warnings with --strict, 2 errors')
         .option('--strict', 'exit 1 when there are warnings')
-        .option('--json', 'print the documented JSON contract'),
+        .option('--json', 'print the documented JSON contract')
+        .option('--wide', 'do not wrap findings to the terminal width'),
     ),
   ).action(async (opts: Record<string, unknown>) => {
     const { doctorCommand } = await import('./commands/doctor.js');

@@ -51,6 +51,9 @@ const nodeFs: FileSystem = {
 function outputStream(stream: NodeJS.WriteStream): OutputStream {
   return {
     isTTY: stream.isTTY === true,
+    get columns() {
+      return stream.isTTY === true && stream.columns > 0 ? stream.columns : undefined;
+    },
     write: (text) => {
       stream.write(text);
     },

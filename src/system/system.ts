@@ -67,6 +67,8 @@ export interface ChildHandle {
 
 export interface OutputStream {
   isTTY: boolean;
+  /** The terminal's width in columns, when the stream is a terminal. */
+  columns?: number | undefined;
   write(text: string): void;
 }
 

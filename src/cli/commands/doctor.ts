@@ -8,7 +8,7 @@ import { doctor } from '../../diagnose/doctor.js';
 import type { Diagnostic } from '../../hosts/types.js';
 import type { System } from '../../system/system.js';
 import { hostsSettings, versionLabel, type HostsOptionValues } from '../options.js';
-import { renderDiagnostics, styleFor } from '../style.js';
+import { fit, renderDiagnostics, styleFor } from '../style.js';
 
 export const DOCTOR_SCHEMA_VERSION = 1;
 export const DOCTOR_EXIT = { CLEAN: 0, WARNINGS: 1, ERRORS: 2 } as const;
@@ -17,6 +17,7 @@ export interface DoctorCommandOptions extends HostsOptionValues {
   json?: boolean;
   strict?: boolean;
   config?: string;
+  wide?: boolean;
 }
 
 function count(ds: Diagnostic[], severity: Diagnostic['severity']): number {
@@ -56,12 +57,12 @@ export async function doctorCommand(sys: System, o: DoctorCommandOptions): Promi
       )}\n`,
     );
   } else {
-    const style = styleFor(sys, sys.stdout);
+    const style = styleFor(sys, sys.stdout, { wide: o.wide === true });
     const body = renderDiagnostics(style, diagnostics);
     const head = `${report.directories} host director${report.directories === 1 ? 'y' : 'ies'} under ${settings.roots.join(', ') || '(no roots)'} for ${versionLabel(settings)}\nhosts roots: ${settings.rootsSource}${settings.criPullMode ? `; CRI pull mode: ${settings.criPullMode.mode} (${settings.criPullMode.reason})` : ''}`;
     const tail = `${summary.error} error(s), ${summary.warning} warning(s), ${summary.info} note(s) in ${durationMs} ms`;
     sys.stdout.write(
-      `${head}\n\n${body || `${style.c.green('No problems found.')}\n`}\n${summary.error ? style.c.red(tail) : summary.warning ? style.c.yellow(tail) : style.c.green(tail)}\n`,
+      `${fit(style, head)}\n\n${body || `${style.c.green('No problems found.')}\n`}\n${summary.error ? style.c.red(tail) : summary.warning ? style.c.yellow(tail) : style.c.green(tail)}\n`,
     );
   }
   if (summary.error > 0) return DOCTOR_EXIT.ERRORS;

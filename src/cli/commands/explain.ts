@@ -6,7 +6,7 @@ import { maskSecret } from '../../mask.js';
 import type { System } from '../../system/system.js';
 import { hostsJson, type SourcesOfTruth } from '../hosts-json.js';
 import { hostsSettings, versionLabel, type HostsOptionValues, type HostsSettings } from '../options.js';
-import { renderDiagnostics, styleFor, table, type Style } from '../style.js';
+import { fit, renderDiagnostics, styleFor, table, type Style } from '../style.js';
 
 export const EXPLAIN_SCHEMA_VERSION = 1;
 
@@ -15,6 +15,7 @@ export interface ExplainCommandOptions extends HostsOptionValues {
   json?: boolean;
   probe?: boolean;
   config?: string;
+  wide?: boolean;
 }
 
 function masked(v: CredentialView): string | null {
@@ -107,7 +108,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean, settings: Hos
       }
       return row;
     });
-    out.push(table(style, head, rows));
+    out.push(table(style, head, rows, [5, 3, 2]));
     out.push('', c.bold('Lookup, host by host'));
     e.hosts.forEach((x, i) => {
       if (x.host.unusable) return;
@@ -130,7 +131,7 @@ function renderHuman(style: Style, e: Explanation, probe: boolean, settings: Hos
   }
   const diags = renderDiagnostics(style, e.resolution.diagnostics);
   if (diags) out.push('', diags.trimEnd());
-  return `${out.join('\n')}\n`;
+  return `${fit(style, out.join('\n'))}\n`;
 }
 
 export async function explainCommand(sys: System, reference: string, o: ExplainCommandOptions): Promise<number> {
@@ -151,7 +152,7 @@ export async function explainCommand(sys: System, reference: string, o: ExplainC
   if (progress) sys.stderr.write('\r\u001b[K');
   e.resolution.diagnostics.unshift(...settings.diagnostics);
   if (o.json) sys.stdout.write(`${JSON.stringify(explainJson(e, settings), null, 2)}\n`);
-  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout), e, o.probe === true, settings));
+  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout, { wide: o.wide === true }), e, o.probe === true, settings));
   const failed = e.resolution.fatal || e.resolution.diagnostics.some((d) => d.severity === 'error') || e.hosts.some((x) => x.error !== null);
   return failed ? EXIT.FAILURE : EXIT.OK;
 }

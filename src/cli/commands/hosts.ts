@@ -5,13 +5,14 @@ import type { Diagnostic, Operation } from '../../hosts/types.js';
 import type { System } from '../../system/system.js';
 import { hostsJson } from '../hosts-json.js';
 import { hostsSettings, versionLabel, type HostsOptionValues, type HostsSettings } from '../options.js';
-import { renderDiagnostics, styleFor, table, type Style } from '../style.js';
+import { fit, renderDiagnostics, styleFor, table, type Style } from '../style.js';
 
 export interface HostsCommandOptions extends HostsOptionValues {
   push?: boolean;
   operation?: string;
   blob?: string;
   json?: boolean;
+  wide?: boolean;
 }
 
 function renderHuman(style: Style, r: Resolution, extra: Diagnostic[], settings: HostsSettings): string {
@@ -52,11 +53,11 @@ function renderHuman(style: Style, r: Resolution, extra: Diagnostic[], settings:
         flags || c.dim('-'),
       ];
     });
-    out.push(table(style, ['#', 'host', 'capabilities', 'used', 'ns', 'first request', 'credentials for', 'tls/headers'], rows));
+    out.push(table(style, ['#', 'host', 'capabilities', 'used', 'ns', 'first request', 'credentials for', 'tls/headers'], rows, [7, 4, 6, 2, 3]));
   }
   const diags = renderDiagnostics(style, [...extra, ...r.diagnostics]);
   if (diags) out.push('', diags.trimEnd());
-  return `${out.join('\n')}\n`;
+  return `${fit(style, out.join('\n'))}\n`;
 }
 
 /** hostsCommand runs the command and returns its exit code. */
@@ -72,7 +73,7 @@ export async function hostsCommand(sys: System, reference: string, o: HostsComma
     ...(o.blob ? { blobDigest: o.blob } : {}),
   });
   if (o.json) sys.stdout.write(`${JSON.stringify(hostsJson(r, settings.diagnostics, settings), null, 2)}\n`);
-  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout), r, settings.diagnostics, settings));
+  else sys.stdout.write(renderHuman(styleFor(sys, sys.stdout, { wide: o.wide === true }), r, settings.diagnostics, settings));
   const failed = r.fatal || [...settings.diagnostics, ...r.diagnostics].some((d) => d.severity === 'error');
   return failed ? EXIT.FAILURE : EXIT.OK;
 }

@@ -6,13 +6,14 @@ import { openCredentials } from '../../credentials/resolve.js';
 import { dockerRoute } from '../../credentials/sources.js';
 import { EXIT } from '../../errors.js';
 import type { System } from '../../system/system.js';
-import { styleFor, table } from '../style.js';
+import { fit, styleFor, table } from '../style.js';
 
 export const LIST_SCHEMA_VERSION = 1;
 
 export interface ListOptions {
   json?: boolean;
   config?: string;
+  wide?: boolean;
 }
 
 export async function listCommand(sys: System, o: ListOptions): Promise<number> {
@@ -75,7 +76,7 @@ export async function listCommand(sys: System, o: ListOptions): Promise<number> 
     );
     return EXIT.OK;
   }
-  const style = styleFor(sys, sys.stdout);
+  const style = styleFor(sys, sys.stdout, { wide: o.wide === true });
   const out: string[] = [];
   out.push(style.c.bold(`Namespaced credentials (${ctx.store.file})`));
   out.push(
@@ -108,6 +109,6 @@ export async function listCommand(sys: System, o: ListOptions): Promise<number> 
     );
   }
   for (const n of notes) out.push(style.c.yellow(`note: ${n}`));
-  sys.stdout.write(`${out.join('\n')}\n`);
+  sys.stdout.write(`${fit(style, out.join('\n'))}\n`);
   return EXIT.OK;
 }

@@ -9,11 +9,15 @@ import { describeSource, openCredentials, resolveCredential } from '../../creden
 import { EXIT } from '../../errors.js';
 import { maskSecret } from '../../mask.js';
 import type { System } from '../../system/system.js';
-import { styleFor } from '../style.js';
+import { fit, styleFor } from '../style.js';
 
 export const LOOKUP_SCHEMA_VERSION = 1;
 
-export async function lookupCommand(sys: System, address: string, o: { json?: boolean; config?: string; registryNamespace?: string }): Promise<number> {
+export async function lookupCommand(
+  sys: System,
+  address: string,
+  o: { json?: boolean; config?: string; registryNamespace?: string; wide?: boolean },
+): Promise<number> {
   const e = parseEndpoint(address);
   const namespace = o.registryNamespace !== undefined ? canonicalNamespace(o.registryNamespace) : e.namespace;
   const ctx = await openCredentials(sys, o.config);
@@ -43,7 +47,7 @@ export async function lookupCommand(sys: System, address: string, o: { json?: bo
     );
     return EXIT.OK;
   }
-  const s = styleFor(sys, sys.stdout);
+  const s = styleFor(sys, sys.stdout, { wide: o.wide === true });
   const lines = [
     `${s.c.bold(`${e.host}${e.path}`)}${namespace ? ` serving ${namespace}` : ''}: ${found ? s.c.green(describeSource(r.source)) : s.c.yellow('anonymous (no credentials)')}`,
     ...(found ? [`  user ${c.username || '(none)'}, secret ${maskSecret(secret)}`] : []),
@@ -57,6 +61,6 @@ export async function lookupCommand(sys: System, address: string, o: { json?: bo
     lines.push('  who receives it:');
     for (const x of receivers) lines.push(`    ${x.receives ? s.c.green('yes') : s.c.yellow('no ')} ${x.label}${x.receives ? '' : s.c.dim(` — ${x.note}`)}`);
   }
-  sys.stdout.write(`${lines.join('\n')}\n`);
+  sys.stdout.write(`${fit(s, lines.join('\n'))}\n`);
   return EXIT.OK;
 }
