@@ -30,7 +30,6 @@ export function styleFor(sys: System, stream: OutputStream, opts: { wide?: boole
   return { c: new Chalk({ level }), color: level > 0, width: width === null ? null : Math.max(40, width) };
 }
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** visibleWidth: the columns a string takes on a terminal (colour codes take none). */
