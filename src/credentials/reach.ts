@@ -8,6 +8,7 @@
  */
 import { isEmptyCredential, type Credential } from './credential.js';
 import { dockerLookup, resolveCredential, type CredentialContext } from './resolve.js';
+import { shellCommand } from '../shell.js';
 
 export type Receiver = 'serve' | 'containerd' | 'nerdctl' | 'helper' | 'bazel';
 
@@ -35,7 +36,6 @@ export async function whoReceives(
   namespace: string | null,
   credential: Credential,
 ): Promise<Reach[]> {
-  const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const fixServe = `run \`mirrorauth serve --render /etc/containerd/certs.d-mirrorauth\` and point containerd's config_path (or ctr --hosts-dir) there`;
   const ask = async (f: () => Promise<Credential | null>): Promise<Credential | null> => {
     try {
@@ -54,7 +54,7 @@ export async function whoReceives(
     return r.source.kind === 'anonymous' ? null : r.credential;
   });
   const bare = namespace === null && endpoint.path === '';
-  const plainFix = `store it for the bare host too: mirrorauth login ${quoted(endpoint.host)} (every upstream it serves then gets it)`;
+  const plainFix = `store it for the bare host too: ${shellCommand('mirrorauth', 'login', endpoint.host)} (every upstream it serves then gets it)`;
   return [
     {
       client: 'serve',

@@ -22,6 +22,7 @@ import type { CriAuth } from '../hosts/roots.js';
 import type { Diagnostic } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import type { System } from '../system/system.js';
+import { shellCommand } from '../shell.js';
 
 export interface DoctorOptions {
   roots: string[];
@@ -87,7 +88,7 @@ async function serveChecks(sys: System, ctx: CredentialContext, roots: string[],
         diagnostic('SERVE_PROXY_DOWN', {
           message: `${root} is rendered for mirrorauth serve at ${manifest.proxyUrl}, which does not answer (${health instanceof Error ? health.message : `HTTP ${health.status}`}): containerd skips its ${manifest.routes.length} proxy entr${manifest.routes.length === 1 ? 'y' : 'ies'} and those mirrors get no requests`,
           file,
-          fix: `start it: mirrorauth serve --hosts-dir ${manifest.sourceRoots.join(' --hosts-dir ')} --render ${root} --listen ${new URL(manifest.proxyUrl).host}`,
+          fix: `start it: ${shellCommand('mirrorauth', 'serve', ...manifest.sourceRoots.flatMap((r) => ['--hosts-dir', r]), '--render', root, '--listen', new URL(manifest.proxyUrl).host)}`,
         }),
       );
     }
@@ -103,7 +104,7 @@ async function serveChecks(sys: System, ctx: CredentialContext, roots: string[],
         diagnostic('SERVE_TREE_STALE', {
           message: `${root} no longer matches ${manifest.sourceRoots.join(', ')} and the credential store (${plan.manifest.routes.length} route(s) now, ${manifest.routes.length} rendered): containerd pulls as the old files say`,
           file,
-          fix: `a running mirrorauth serve re-renders by itself within seconds; otherwise: mirrorauth serve --hosts-dir ${manifest.sourceRoots.join(' --hosts-dir ')} --render ${root} --render-only`,
+          fix: `a running mirrorauth serve re-renders by itself within seconds; otherwise: ${shellCommand('mirrorauth', 'serve', ...manifest.sourceRoots.flatMap((r) => ['--hosts-dir', r]), '--render', root, '--render-only')}`,
         }),
       );
     }
@@ -251,7 +252,7 @@ const CHECKS: Check[] = [
               message: `mirror ${e.host}${e.path} serving ${ns === '*' ? 'every registry without its own directory' : ns} has no credentials anywhere: containerd and mirrorauth send it none`,
               file: e.file,
               line: e.line,
-              fix: `if it needs them: mirrorauth login ${formatNamespacedKey(namespacedKey(e.host, e.path, ns))}`,
+              fix: `if it needs them: ${shellCommand('mirrorauth', 'login', formatNamespacedKey(namespacedKey(e.host, e.path, ns)))}`,
             }),
           ),
       ),
@@ -316,7 +317,7 @@ const CHECKS: Check[] = [
               message: `credentials for ${entry.key} are stored, but no hosts.toml under ${o.roots.join(', ') || '(no roots)'} sends ${k.namespace === '*' ? 'any registry' : k.namespace} to ${k.host}${k.path}`,
               file: ctx.store.file,
               line: lineOfKey(storeText, entry.key),
-              fix: `add the mirror to hosts.toml, or remove the entry: mirrorauth logout '${entry.key}'`,
+              fix: `add the mirror to hosts.toml, or remove the entry: ${shellCommand('mirrorauth', 'logout', entry.key)}`,
             }),
           ];
         }),
@@ -331,7 +332,7 @@ const CHECKS: Check[] = [
             message: `the ${entry.kind === 'identitytoken' ? 'refresh token' : 'password'} for ${entry.key} is stored in plain text`,
             file: ctx.store.file,
             line: lineOfKey(storeText, entry.key),
-            fix: `log in again with a keychain or credsStore available: mirrorauth login '${entry.key}' --store keychain`,
+            fix: `log in again with a keychain or credsStore available: ${shellCommand('mirrorauth', 'login', entry.key, '--store', 'keychain')}`,
           }),
         ),
       ...[...ctx.docker.auths]

@@ -13,6 +13,7 @@ import { defaultCapabilities } from './parse.js';
 import { namespaceFor, planFor, requestUrl, selectHosts, unusableReason, type Target } from './requests.js';
 import type { Capability, Diagnostic, HostConfig, Operation, RegistryHost } from './types.js';
 import { hasFeature, type ContainerdVersion } from './version.js';
+import { shellCommand } from '../shell.js';
 
 export interface ResolveOptions {
   reference: string;
@@ -137,7 +138,7 @@ function hostDiagnostics(hosts: RegistryHost[], entries: HostConfig[] | null, ve
           message: `hosts.toml sends a fixed Authorization header to ${h.host}; containerd looks up credentials for it only if the host rejects that header, and the secret sits in plain text in the file${hasFeature(version, 'headerOwnClient') ? `; containerd ${version.text} also sends it to the token realm, whatever host that is` : ''}`,
           file: h.file,
           line: h.line,
-          fix: `store the credential with \`mirrorauth login ${h.host}\` and remove the header`,
+          fix: `store the credential with \`${shellCommand('mirrorauth', 'login', h.host)}\` and remove the header`,
           rule: 'R32',
         }),
       );

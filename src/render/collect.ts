@@ -10,6 +10,7 @@ import { MirrorauthError } from '../errors.js';
 import { resolveRegistryHosts } from '../hosts/resolve.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import type { System } from '../system/system.js';
+import { shellCommand } from '../shell.js';
 
 export interface RenderedEndpoint {
   /** host[:port] the consumer contacts. */
@@ -75,7 +76,7 @@ export async function collectCredentials(sys: System, ctx: CredentialContext, re
         `containerd cannot use the hosts configuration of ${registry}: ${why?.message ?? 'see mirrorauth hosts'}`,
         {
           ...(why?.file ? { file: why.file } : {}),
-          hint: why?.fix ?? `run: mirrorauth hosts ${registry}/x`,
+          hint: why?.fix ?? `run: ${shellCommand('mirrorauth', 'hosts', `${registry}/x`)}`,
         },
       );
     }

@@ -80,7 +80,7 @@ describe.skipIf(!h.available)('login against real registries', () => {
     // login says which clients will use it: only the serve proxy receives a ?ns= entry
     expect(ok.stderr).toMatch(/used by: mirrorauth serve/);
     expect(ok.stderr).toMatch(/not used by: .*podman, skopeo, buildah, docker/s);
-    expect(ok.stderr).toContain(`mirrorauth login '${E.HARNESS_MIRROR}'`);
+    expect(ok.stderr).toContain(`mirrorauth login ${E.HARNESS_MIRROR} `);
     const store = JSON.parse(readFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, 'utf8'));
     expect(store.version).toBe(1);
     expect(store.auths[key]).toMatchObject({ username: 'mirror-user', backend: 'keychain' });
@@ -115,7 +115,7 @@ describe.skipIf(!h.available)('login against real registries', () => {
       input: 'alice-pw',
     });
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain(`mirrorauth login ${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`);
+    expect(first.stderr).toContain(`mirrorauth login '${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}'`);
     const mirror = await run(
       ['login', `${E.HARNESS_MIRROR}?ns=${E.HARNESS_UPSTREAM}`, '-u', 'mirror-user', '--password-stdin', '--config', cfg, '--hosts-dir', hosts],
       { input: 'mirror-pw' },

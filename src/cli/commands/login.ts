@@ -21,6 +21,7 @@ import { verifyCredential, type VerifyResult } from '../../registry/ping.js';
 import type { System } from '../../system/system.js';
 import { hostsSettings, type HostsOptionValues, type HostsSettings } from '../options.js';
 import { styleFor } from '../style.js';
+import { shellCommand } from '../../shell.js';
 
 export interface LoginOptions extends HostsOptionValues {
   registryNamespace?: string;
@@ -111,7 +112,7 @@ async function missingMirrorWarnings(ctx: CredentialContext, hosts: ResolvedHost
     const endpoint = { host: h.host, path: endpointPath(h.path) };
     const lookup = await resolveCredential(ctx, endpoint, registry).catch(() => null);
     if (lookup === null || lookup.source.kind === 'anonymous') {
-      lines.push(`  mirrorauth login ${formatNamespacedKey(namespacedKey(endpoint.host, endpoint.path, registry))}`);
+      lines.push(`  ${shellCommand('mirrorauth', 'login', formatNamespacedKey(namespacedKey(endpoint.host, endpoint.path, registry)))}`);
     }
   }
   return lines;

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../../system/atomic-write.js';
 import type { System } from '../../system/system.js';
 import { hostsSettings, type HostsOptionValues } from '../options.js';
 import { styleFor } from '../style.js';
+import { shellCommand } from '../../shell.js';
 
 export interface RenderOptions extends HostsOptionValues {
   format?: string;
@@ -48,7 +49,7 @@ export async function collectFor(sys: System, o: RenderOptions, warn: (s: string
 /** renderSets renders one format and reports hosts rendered without credentials. */
 export function renderSets(format: Format, sets: RegistrySet[], helper: boolean, warn: (s: string) => void): string {
   const { text, missing } = render(format, sets, helper);
-  for (const m of missing) warn(`no credentials for ${m}: rendered without them (run \`mirrorauth lookup ${m}\` to see why)`);
+  for (const m of missing) warn(`no credentials for ${m}: rendered without them (run \`${shellCommand('mirrorauth', 'lookup', m)}\` to see why)`);
   return text;
 }
 
@@ -112,7 +113,7 @@ async function viaServe(sys: System, o: RenderOptions): Promise<string> {
   const manifest = await readManifest(sys, dir);
   if (manifest === null)
     throw new MirrorauthError('USAGE', `${dir} is not a tree rendered by mirrorauth serve`, {
-      hint: `render it first: mirrorauth serve --hosts-dir /etc/containerd/certs.d --render ${dir} --render-only`,
+      hint: `render it first: ${shellCommand('mirrorauth', 'serve', '--hosts-dir', '/etc/containerd/certs.d', '--render', dir, '--render-only')}`,
     });
   if (o.registry !== undefined || o.helper)
     throw new MirrorauthError('USAGE', '--via-serve takes its registries from the rendered tree', { hint: 'drop --registry and --helper' });

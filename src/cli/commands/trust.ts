@@ -8,12 +8,13 @@ import { updateStore } from '../../credentials/namespaced-store.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import type { System } from '../../system/system.js';
+import { shellCommand } from '../../shell.js';
 
 export async function trustCommand(sys: System, address: string, o: { remove?: boolean; config?: string }): Promise<number> {
   const parsed = parseNamespacedKey(address);
   if (parsed.namespace === '*') {
     throw new MirrorauthError('USAGE', `refusing to trust ${address}: ns=* would hand any registry's credentials to whatever ?ns= a requester names`, {
-      hint: `trust the mirror for each registry it serves: mirrorauth trust '${formatNamespacedKey(withNamespace(parsed, 'docker.io'))}'`,
+      hint: `trust the mirror for each registry it serves: ${shellCommand('mirrorauth', 'trust', formatNamespacedKey(withNamespace(parsed, 'docker.io')))}`,
     });
   }
   const key = formatNamespacedKey(parsed);
