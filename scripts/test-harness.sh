@@ -17,7 +17,7 @@ BASE_PORT=${HARNESS_BASE_PORT:-15000}
 UPSTREAM_PORT=$BASE_PORT MIRROR_PORT=$((BASE_PORT + 1)) BASIC_PORT=$((BASE_PORT + 2)) NSMIRROR_PORT=$((BASE_PORT + 3)) TOKEN_PORT=$((BASE_PORT + 50))
 HARNESS_PACKAGES="dbus-daemon dbus-bin gnome-keyring libsecret-tools golang-docker-credential-helpers pass gnupg docker-registry apache2-utils skopeo openssl curl"
 # real clients of the serve tests (they start their own daemon; the harness does not need them)
-CLIENT_PACKAGES="containerd podman"
+CLIENT_PACKAGES="containerd podman zsh"
 
 log() { echo "[harness] $*" >&2; }
 die() { log "$*"; for f in "$H"/log/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }; done; down; exit 1; }
