@@ -296,3 +296,16 @@ export function addNamespace(url: string, ns: string | null): string {
 export function pingUrl(apiBase: string, ns: string | null): string {
   return addNamespace(`${apiBase.replace(/\/+$/, '')}/`, ns);
 }
+
+/**
+ * pingBase: where to check an API root. A path-addressed endpoint whose path
+ * continues below `/v2/` (a Harbor proxy-cache project `https://harbor/v2/proj`
+ * with override_path) is not a registry API root: `GET /v2/proj/` is a 404.
+ * Its checks go to the host's `/v2/`, and token scopes name repositories
+ * under the project (`proj/<repository>`), which is what containerd requests.
+ */
+export function pingBase(apiBase: string): { base: string; repositoryPrefix: string } {
+  const m = /^([a-z]+:\/\/[^/]+)\/v2\/(.+?)\/*$/.exec(apiBase);
+  if (m === null) return { base: apiBase, repositoryPrefix: '' };
+  return { base: `${m[1] as string}/v2`, repositoryPrefix: m[2] as string };
+}

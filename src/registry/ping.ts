@@ -6,7 +6,7 @@
  */
 import { MirrorauthError } from '../errors.js';
 import { basicAuthorization, type Credential } from '../credentials/credential.js';
-import { pingUrl } from '../hosts/go-semantics.js';
+import { pingBase, pingUrl } from '../hosts/go-semantics.js';
 import type { System } from '../system/system.js';
 import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
 import { request, type TlsSettings } from './http.js';
@@ -31,7 +31,8 @@ export interface VerifyResult {
 
 /** verifyCredential throws AUTH_FAILED for refused credentials and REGISTRY_ERROR for anything unexpected. */
 export async function verifyCredential(sys: System, t: VerifyTarget, credential: Credential): Promise<VerifyResult> {
-  const url = pingUrl(t.apiBase, t.namespace);
+  const { base, repositoryPrefix } = pingBase(t.apiBase);
+  const url = pingUrl(base, t.namespace);
   const registry = new URL(url);
   const first = await request(sys, url, { tls: t.tls ?? null });
   if (first.status >= 200 && first.status < 300) return { scheme: 'none', refreshToken: null, url };
@@ -67,6 +68,8 @@ export async function verifyCredential(sys: System, t: VerifyTarget, credential:
   const realm = challenge.params.realm;
   if (!realm) throw new MirrorauthError('REGISTRY_ERROR', `${registry.origin} sent a Bearer challenge without a realm`);
   const scopes = challenge.params.scope ? challenge.params.scope.split(' ').filter(Boolean) : [];
+  // a project endpoint: the exchange containerd will make, for a repository under the project
+  if (repositoryPrefix !== '') scopes.push(`repository:${repositoryPrefix}/mirrorauth-login-check:pull`);
   const token = await fetchToken(sys, { realm, service: challenge.params.service ?? null, scopes, credential, registry, tls: t.tls ?? null, offline: true });
   const res = await request(sys, url, { headers: { authorization: `Bearer ${token.token}` }, tls: t.tls ?? null });
   if (res.status >= 200 && res.status < 300) return { scheme: 'bearer', refreshToken: token.refreshToken, url };

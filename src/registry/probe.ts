@@ -5,7 +5,7 @@
  * exchange worked and latency; it never returns a secret.
  */
 import type { Credential } from '../credentials/credential.js';
-import { pingUrl } from '../hosts/go-semantics.js';
+import { pingBase, pingUrl } from '../hosts/go-semantics.js';
 import type { System } from '../system/system.js';
 import { authorizationFor } from './authorize.js';
 import { request, type TlsSettings } from './http.js';
@@ -36,7 +36,10 @@ export async function probeHost(sys: System, t: ProbeTarget, credential: Credent
   // One piece: one probe attempt per address, with its outcome assembled in one place.
   const t0 = sys.monotonic();
   let last: ProbeResult | null = null;
-  for (const apiBase of t.apiBases) {
+  for (const endpointBase of t.apiBases) {
+    // a Harbor-style project endpoint is checked at the host's /v2/, for repositories under the project
+    const { base: apiBase, repositoryPrefix } = pingBase(endpointBase);
+    const repository = repositoryPrefix === '' ? t.repository : `${repositoryPrefix}/${t.repository}`;
     const url = pingUrl(apiBase, t.namespace);
     const cache = TokenCache.memory(sys);
     let scheme: ProbeResult['scheme'] = null;
@@ -53,7 +56,7 @@ export async function probeHost(sys: System, t: ProbeTarget, credential: Credent
             {
               apiBase,
               namespace: t.namespace,
-              repository: t.repository,
+              repository,
               actions: ['pull'],
               tls: t.tls,
               plainHttpRealms: true,

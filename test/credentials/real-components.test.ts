@@ -130,7 +130,39 @@ describe.skipIf(!h.available)('login against real registries', () => {
       input: 'mirror-pw',
     });
     expect(unlisted.code).toBe(0);
-    expect(unlisted.stderr).toContain('No hosts.toml for quay.io lists');
+    expect(unlisted.stderr).toContain('No hosts.toml for quay.io sends it to');
+  });
+
+  it('Harbor-shaped project endpoint (Bearer, /v2/<project>): login verifies at /v2/ with a token for the project, no false warning, explain --probe agrees', async () => {
+    const NS = E.HARNESS_NSMIRROR as string;
+    const cfg = tempDir();
+    const hosts = tempDir();
+    mkdirSync(`${hosts}/docker.io`, { recursive: true });
+    writeFileSync(`${hosts}/docker.io/hosts.toml`, `[host."http://${NS}/v2/alpha"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n`);
+    const mark = readFileSync(E.HARNESS_TOKEN_LOG as string, 'utf8').length;
+    const ok = await run(['login', `${NS}/v2/alpha?ns=docker.io`, '-u', 'robot-a', '--password-stdin', '--config', cfg, '--hosts-dir', hosts], {
+      input: 'robot-a-pw',
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toContain('No hosts.toml');
+    // the token exchange asked for a repository under the project, as containerd's pulls will
+    const issued = readFileSync(E.HARNESS_TOKEN_LOG as string, 'utf8').slice(mark);
+    expect(issued).toMatch(/repository:alpha\/[^"]*:pull/);
+    const bad = await run(['login', `${NS}/v2/alpha?ns=docker.io`, '-u', 'robot-a', '--password-stdin', '--config', tempDir(), '--hosts-dir', hosts], {
+      input: 'wrong',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/refused|rejected|401/);
+    // the workaround (log in to the host without the project path) is used by the project endpoint: no warning
+    const bare = await run(['login', `${NS}?ns=docker.io`, '-u', 'robot-a', '--password-stdin', '--config', tempDir(), '--hosts-dir', hosts], {
+      input: 'robot-a-pw',
+    });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stderr).not.toContain('No hosts.toml');
+    const probe = await run(['explain', 'alpha/app:v1', '--probe', '--json', '--config', cfg, '--hosts-dir', hosts]);
+    const mirror = (JSON.parse(probe.stdout) as { hosts: Array<{ host: string; probe: { outcome: string; url: string } | null }> }).hosts[0];
+    expect(mirror?.probe).toMatchObject({ outcome: 'ok' });
+    expect(mirror?.probe?.url).toBe(`http://${NS}/v2/?ns=docker.io`);
   });
 });
 

@@ -7,7 +7,7 @@
 import { hubApiHost } from '../../hosts/docker-hub.js';
 import { EMPTY_CREDENTIAL, type Credential } from '../../credentials/credential.js';
 import { storeDockerLogin, dockerServerKey } from '../../credentials/docker-store.js';
-import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, namespacedKey, parseEndpoint } from '../../credentials/keys.js';
+import { canonicalHost, canonicalNamespace, endpointPath, formatNamespacedKey, namespacedKey, parseEndpoint, pathCovers } from '../../credentials/keys.js';
 import { plaintextWarning, putEntry } from '../../credentials/entries.js';
 import type { StoreChoice } from '../../credentials/namespaced-store.js';
 import { whoReceives } from '../../credentials/reach.js';
@@ -146,7 +146,9 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
 
   // Where to verify: the endpoint as hosts.toml describes it (scheme, path, TLS), else as written.
   const nsHosts = namespace !== null ? await hostsFor(sys, settings, namespace) : [];
-  const listed = nsHosts.find((h) => canonicalHost(h.host) === endpoint.host && endpointPath(h.path) === endpoint.path && h.unusable === null);
+  // the hosts.toml entry for this endpoint: the same path, else one below it (a login for the host covers its projects)
+  const sameHost = nsHosts.filter((h) => canonicalHost(h.host) === endpoint.host && h.unusable === null);
+  const listed = sameHost.find((h) => endpointPath(h.path) === endpoint.path) ?? sameHost.find((h) => pathCovers(endpoint.path, endpointPath(h.path))) ?? null;
   let target: Target;
   if (listed) {
     target = { apiBases: apiBasesFor(listed), tls: await tlsSettingsFor(sys, listed) };
@@ -176,10 +178,19 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
     for (const n of put.notes) sys.stderr.write(`${err.c.dim(`note: ${n}`)}\n`);
     storedWhere = `${key} in ${put.backend === 'keychain' ? 'the OS keychain' : put.backend === 'helper' ? `docker-credential-${put.helper}` : ctx.store.file}`;
     if (put.plaintext) warn(plaintextWarning(ctx.store.file, toStore.identityToken !== '' ? 'refresh token' : 'password'));
-    if (namespace !== '*' && !listed) {
-      warn(
-        `WARNING! No hosts.toml for ${namespace} lists ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`,
-      );
+    if (namespace !== '*') {
+      // explain's rule: does any host hosts.toml sends this namespace to look up the entry just stored?
+      const fresh = await openCredentials(sys, o.config);
+      let used = false;
+      for (const h of nsHosts.filter((x) => x.unusable === null && !isSameRegistry(x.host, namespace ?? ''))) {
+        const r = await resolveCredential(fresh, { host: h.credentialHost ?? h.host, path: endpointPath(h.path) }, namespace).catch(() => null);
+        if (r?.source.kind === 'namespaced' && r.source.key === key) used = true;
+      }
+      if (!used) {
+        warn(
+          `WARNING! No hosts.toml for ${namespace} sends it to ${endpoint.host}${endpoint.path}, so containerd will not use these credentials for ${namespace} pulls.`,
+        );
+      }
     }
   } else {
     const key = dockerServerKey(server ?? 'docker.io');
