@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'AUTH_FAILED'
   /** The registry or its token server could not be reached or answered unexpectedly. */
   | 'REGISTRY_ERROR'
+  /** The registry's TLS certificate is signed by a CA nobody here trusts. */
+  | 'TLS_UNTRUSTED'
   /** A token realm failed the safety checks (other origin, downgrade, private address). */
   | 'REALM_REJECTED'
   /** A docker-credential helper failed for a reason other than "not found". */
@@ -90,6 +92,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'RESOLUTION_FAILED':
     case 'AUTH_FAILED':
     case 'REGISTRY_ERROR':
+    case 'TLS_UNTRUSTED':
     case 'REALM_REJECTED':
     case 'HELPER_FAILED':
     case 'KEYCHAIN_UNAVAILABLE':

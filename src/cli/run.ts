@@ -68,7 +68,8 @@ function buildProgram(sys: System, ctx: Context): Command {
         .option('-p, --password <password>', 'password (insecure: use --password-stdin)')
         .option('--password-stdin', 'read the password from standard input')
         .addOption(storeOption())
-        .option('--insecure', 'allow plain http and unverified TLS for a non-loopback registry'),
+        .option('--insecure', 'allow plain http and unverified TLS for a non-loopback registry')
+        .option('--ca-file <file>', "trust this PEM CA too (besides the system store, the host's certs.d ca.crt and hosts.toml ca)"),
     ),
   ).action(async (server: string | undefined, opts: Record<string, unknown>) => {
     const { loginCommand } = await import('./commands/login.js');

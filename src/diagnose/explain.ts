@@ -21,6 +21,7 @@ import type { Operation } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { probeHost, type ProbeResult } from '../registry/probe.js';
 import { apiBasesFor, tlsSettingsFor } from '../registry/tls.js';
+import { trustFor } from '../registry/trust.js';
 import { readManifest } from '../serve/render-tree.js';
 import { keyPathOf, ROUTE_PREFIX, type ServeRoute } from '../serve/routes.js';
 import type { System } from '../system/system.js';
@@ -296,7 +297,10 @@ export async function explain(sys: System, ctx: CredentialContext, o: ExplainOpt
     let probe: ProbeResult | null = null;
     if (o.probe && h.used && h.unusable === null) {
       o.onProbe?.(contacted.indexOf(h), contacted.length, h.host);
-      const tls = await tlsSettingsFor(sys, h).catch(() => null);
+      const own = await tlsSettingsFor(sys, h).catch(() => null);
+      // the CAs containerd trusts for this host: system store, its certs.d directory, hosts.toml ca
+      const tls =
+        own?.skipVerify === true ? own : ((await trustFor(sys, { host: h.host, roots: o.roots, caFiles: [], tls: own }).catch(() => null))?.tls ?? own);
       probe = await probeHost(sys, { apiBases: apiBasesFor(h), namespace: h.namespace, repository: resolution.reference.repository, tls }, secret);
     }
     out.push({ host: h, serve, credential, trace, error, stock, differs, reachedBy, probe });

@@ -35,6 +35,33 @@ export interface RequestOptions {
   body?: string;
   tls?: TlsSettings | null;
   timeoutMs?: number;
+  /** For a TLS failure message: where the trusted CAs came from (trustFor). */
+  trustedFrom?: string[];
+}
+
+/** OpenSSL's answers for a certificate chain nobody here trusts. */
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+]);
+
+/** peerCertificate names the certificate a server presents ("CN=reg.test, issued by CN=Corp CA"), for error messages. */
+async function peerCertificate(u: URL): Promise<string> {
+  const tls = await import('node:tls');
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: u.hostname, port: Number(u.port || 443), servername: u.hostname, rejectUnauthorized: false }, () => {
+      const c = socket.getPeerCertificate();
+      socket.destroy();
+      const name = (x: Record<string, unknown> | undefined) => (x && typeof x.CN === 'string' ? `CN=${x.CN}` : 'unnamed');
+      resolve(`certificate ${name(c.subject as unknown as Record<string, unknown>)}, issued by ${name(c.issuer as unknown as Record<string, unknown>)}`);
+    });
+    socket.setTimeout(3000, () => socket.destroy(new Error('timeout')));
+    socket.on('error', reject);
+  });
 }
 
 /** dispatcherFor builds an undici Agent for per-host TLS; undici is loaded only when one is needed. */
@@ -42,9 +69,11 @@ async function dispatcherFor(tls: TlsSettings | null | undefined): Promise<Agent
   if (!tls || (tls.ca.length === 0 && tls.clientCerts.length === 0 && !tls.skipVerify)) return undefined;
   const first = tls.clientCerts[0];
   const { Agent } = await import('undici');
+  // extra CAs join Node's own roots (as containerd appends to the system pool), never replace them
+  const { rootCertificates } = await import('node:tls');
   return new Agent({
     connect: {
-      ...(tls.ca.length > 0 ? { ca: tls.ca } : {}),
+      ...(tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca] } : {}),
       ...(first ? { cert: first.cert, key: first.key } : {}),
       rejectUnauthorized: !tls.skipVerify,
     },
@@ -68,6 +97,19 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    if (cause?.code !== undefined && TLS_TRUST_CODES.has(cause.code)) {
+      const u = new URL(url);
+      const cert = await peerCertificate(u).catch(() => null);
+      const host = u.host;
+      throw new MirrorauthError(
+        'TLS_UNTRUSTED',
+        `the TLS certificate of ${host}${cert ? ` (${cert})` : ''} is not trusted (${cause.code})${opts.trustedFrom && opts.trustedFrom.length > 0 ? `; trusted: Node's roots, ${opts.trustedFrom.join(', ')}` : ''}`,
+        {
+          hint: `give the CA that signed it: --ca-file CA.pem, or save it as /etc/containerd/certs.d/${host}/ca.crt (containerd reads it too) or /etc/docker/certs.d/${host}/ca.crt; SSL_CERT_FILE replaces the system bundle`,
+          cause: e,
+        },
+      );
+    }
     throw new MirrorauthError('REGISTRY_ERROR', `cannot reach ${new URL(url).origin}: ${why}`, {
       hint: 'check the address and that the registry is running; for a plain-http registry outside loopback pass --insecure',
       cause: e,

@@ -18,6 +18,8 @@ export interface VerifyTarget {
   /** ?ns= value for a mirror, or null. */
   namespace: string | null;
   tls?: TlsSettings | null;
+  /** Where the trusted CAs came from, for a TLS failure message. */
+  trustedFrom?: string[];
 }
 
 export interface VerifyResult {
@@ -34,7 +36,7 @@ export async function verifyCredential(sys: System, t: VerifyTarget, credential:
   const { base, repositoryPrefix } = pingBase(t.apiBase);
   const url = pingUrl(base, t.namespace);
   const registry = new URL(url);
-  const first = await request(sys, url, { tls: t.tls ?? null });
+  const first = await request(sys, url, { tls: t.tls ?? null, trustedFrom: t.trustedFrom ?? [] });
   if (first.status >= 200 && first.status < 300) return { scheme: 'none', refreshToken: null, url };
   if (first.status >= 300 && first.status < 400) {
     throw new MirrorauthError(

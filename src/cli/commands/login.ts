@@ -17,6 +17,7 @@ import { isLocalhost } from '../../hosts/go-semantics.js';
 import { resolveRegistryHosts, type ResolvedHost } from '../../hosts/resolve.js';
 import type { TlsSettings } from '../../registry/http.js';
 import { apiBasesFor, tlsSettingsFor } from '../../registry/tls.js';
+import { trustFor } from '../../registry/trust.js';
 import { verifyCredential, type VerifyResult } from '../../registry/ping.js';
 import type { System } from '../../system/system.js';
 import { hostsSettings, type HostsOptionValues, type HostsSettings } from '../options.js';
@@ -30,6 +31,7 @@ export interface LoginOptions extends HostsOptionValues {
   passwordStdin?: boolean;
   store?: string;
   insecure?: boolean;
+  caFile?: string;
   config?: string;
 }
 
@@ -73,6 +75,8 @@ async function readPassword(sys: System, o: LoginOptions, warn: (s: string) => v
 interface Target {
   apiBases: string[];
   tls: TlsSettings | null;
+  /** Where the trusted CAs came from, for a TLS failure message. */
+  trustedFrom: string[];
 }
 
 /** apiBaseFor: the API root of an endpoint that hosts.toml does not describe. */
@@ -88,7 +92,7 @@ async function verifyAny(sys: System, target: Target, namespace: string | null, 
   for (const [i, base] of target.apiBases.entries()) {
     try {
       if (base.startsWith('http://')) warn(`WARNING! ${base} is plain http: the password travels unencrypted.`);
-      return await verifyCredential(sys, { apiBase: base, namespace, tls: target.tls }, credential);
+      return await verifyCredential(sys, { apiBase: base, namespace, tls: target.tls, trustedFrom: target.trustedFrom }, credential);
     } catch (e) {
       lastError = e;
       const unreachable = e instanceof MirrorauthError && e.code === 'REGISTRY_ERROR' && /cannot reach/.test(e.message);
@@ -150,8 +154,15 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   const sameHost = nsHosts.filter((h) => canonicalHost(h.host) === endpoint.host && h.unusable === null);
   const listed = sameHost.find((h) => endpointPath(h.path) === endpoint.path) ?? sameHost.find((h) => pathCovers(endpoint.path, endpointPath(h.path))) ?? null;
   let target: Target;
+  // trust like docker and containerd: system store, the host's certs.d ca.crt, hosts.toml ca, --ca-file
+  const trusted = async (tls: TlsSettings | null) => {
+    if (tls?.skipVerify === true) return { tls, from: [] };
+    const t = await trustFor(sys, { host: hubApiHost(endpoint.host), roots: settings.roots, caFiles: o.caFile ? [o.caFile] : [], tls });
+    return { tls: t.tls, from: t.from };
+  };
   if (listed) {
-    target = { apiBases: apiBasesFor(listed), tls: await tlsSettingsFor(sys, listed) };
+    const t = await trusted(await tlsSettingsFor(sys, listed));
+    target = { apiBases: apiBasesFor(listed), tls: t.tls, trustedFrom: t.from };
   } else {
     const loopback = isLocalhost(endpoint.host);
     if (endpoint.scheme === 'http' && !loopback && !o.insecure) {
@@ -160,9 +171,11 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
       });
     }
     const schemes = endpoint.scheme !== null ? [endpoint.scheme] : loopback || o.insecure ? ['https', 'http'] : ['https'];
+    const t = await trusted(o.insecure ? { ca: [], clientCerts: [], skipVerify: true } : null);
     target = {
       apiBases: schemes.map((s) => apiBaseFor(s, endpoint.host, endpoint.path)),
-      tls: o.insecure ? { ca: [], clientCerts: [], skipVerify: true } : null,
+      tls: t.tls,
+      trustedFrom: t.from,
     };
     if (o.insecure) warn(`WARNING! --insecure: TLS certificates of ${endpoint.host} are not verified.`);
   }
