@@ -57,7 +57,7 @@ async function peerCertificate(u: URL): Promise<string> {
       const c = socket.getPeerCertificate();
       socket.destroy();
       const name = (x: Record<string, unknown> | undefined) => (x && typeof x.CN === 'string' ? `CN=${x.CN}` : 'unnamed');
-      resolve(`certificate ${name(c.subject as unknown as Record<string, unknown>)}, issued by ${name(c.issuer as unknown as Record<string, unknown>)}`);
+      resolve(`certificate ${name(c.subject)}, issued by ${name(c.issuer)}`);
     });
     socket.setTimeout(3000, () => socket.destroy(new Error('timeout')));
     socket.on('error', reject);

@@ -151,7 +151,7 @@ describe('mirrorauth doctor: credential problems', () => {
         code: 'CRED_MIRROR_NO_CREDENTIALS',
         file: `${root}/r.example.com/hosts.toml`,
         line: 2,
-        fix: 'if it needs them: mirrorauth login m.example.com?ns=r.example.com',
+        fix: "if it needs them: mirrorauth login 'm.example.com?ns=r.example.com'",
       }),
     );
     // once stored, the finding goes away
