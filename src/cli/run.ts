@@ -207,7 +207,20 @@ function buildProgram(sys: System, ctx: Context): Command {
     program
       .command('kubelet-provider')
       .description('kubelet image credential provider (credentialprovider.kubelet.k8s.io/v1): request on stdin, response on stdout')
-      .option('--cache-duration <duration>', "cacheDuration to answer, e.g. 5m0s (default: the provider config's defaultCacheDuration)"),
+      .option('--cache-duration <duration>', "cacheDuration to answer, e.g. 5m0s (default: the provider config's defaultCacheDuration)")
+      .addHelpText(
+        'after',
+        `
+Input (stdin), from kubelet:
+  {"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"mirror.corp/team/app:1"}
+Output (stdout):
+  {"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderResponse","cacheKeyType":"Registry",
+   "cacheDuration":"5m0s","auth":{"mirror.corp":{"username":"robot","password":"…"}}}
+Example:
+  echo '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"ghcr.io/org/app:1"}' | mirrorauth kubelet-provider
+Install: put the binary in kubelet's --image-credential-provider-bin-dir and name it in --image-credential-provider-config
+(docs/protocols.md). kubelet sends what it returns with no server_address: CRI gives it to every host, mirrors included.`,
+      ),
   ).action(async (opts: { cacheDuration?: string; config?: string }) => {
     const { serveKubelet } = await import('../protocols/kubelet.js');
     ctx.exitCode = await serveKubelet(sys, {
@@ -245,9 +258,32 @@ function buildProgram(sys: System, ctx: Context): Command {
     .command('bazel')
     .description('Bazel credential helper: `mirrorauth bazel get` reads {"uri": …} on stdin (docs/protocols.md)')
     .argument('<action>', 'get')
+    .addHelpText(
+      'after',
+      `
+Input (stdin):  {"uri":"https://ghcr.io/v2/org/app/blobs/sha256:…"}
+Output (stdout): {"headers":{"Authorization":["Bearer …"]},"expires":"2026-12-01T10:00:00Z"}, or {} for none
+Example:
+  echo '{"uri":"https://ghcr.io/v2/org/app/manifests/1"}' | mirrorauth bazel get
+Install: in .bazelrc, common --credential_helper=ghcr.io=mirrorauth (the command must be on PATH) (docs/protocols.md).`,
+    )
     .action(async (action: string) => {
       const { serveBazel } = await import('../protocols/bazel.js');
       ctx.exitCode = await serveBazel(sys, [action]);
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(mirrorauth completion bash)" (or zsh)')
+    .argument('<shell>', 'bash or zsh')
+    .action(async (shell: string) => {
+      if (shell !== 'bash' && shell !== 'zsh') {
+        sys.stderr.write(`mirrorauth completion: unknown shell ${JSON.stringify(shell)}; use bash or zsh\n`);
+        ctx.exitCode = EXIT.USAGE;
+        return;
+      }
+      const { completionScript } = await import('./completion.js');
+      sys.stdout.write(completionScript(program, shell));
     });
 
   return program;

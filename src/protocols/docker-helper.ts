@@ -17,6 +17,17 @@ import { VERSION } from '../version.js';
 export const HELPER_PROGRAM = 'docker-credential-mirrorauth';
 export const HELPER_VERSION = VERSION;
 const USAGE = `Usage: ${HELPER_PROGRAM} <store|get|erase|list|version>`;
+const HELP = `
+The docker-credential-helpers protocol; docker, podman, skopeo, buildah and nerdctl run it.
+  get    stdin: the server, e.g. ghcr.io (clients send the bare host; host?ns=NS selects a namespaced entry)
+         stdout: {"ServerURL":"ghcr.io","Username":"u","Secret":"…"}; "credentials not found in native keychain" and exit 1 when none
+  store  stdin: {"ServerURL":"ghcr.io","Username":"u","Secret":"…"}
+  erase  stdin: the server
+  list   stdout: {"ghcr.io":"u", …}
+Example:
+  echo ghcr.io | ${HELPER_PROGRAM} get
+Install: put it on PATH and set "credsStore": "mirrorauth" or "credHelpers": {"ghcr.io": "mirrorauth"} in ~/.docker/config.json.
+`;
 
 export interface HelperReply {
   stdout: string;
@@ -118,7 +129,7 @@ export async function handleDockerHelper(sys: System, args: readonly string[], r
         return ok(`${HELPER_PROGRAM} (mirrorauth) ${HELPER_VERSION}\n`);
       case '--help':
       case '-h':
-        return ok(`${USAGE}\n`);
+        return ok(`${USAGE}\n${HELP}`);
       default:
         return fail(`${HELPER_PROGRAM}: unknown action: ${action}`);
     }
