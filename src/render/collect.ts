@@ -17,6 +17,8 @@ export interface RenderedEndpoint {
   host: string;
   /** Endpoint path without /v2 (a Harbor-style /v2/<project> root stays). */
   path: string;
+  /** The API root path containerd requests under (`/v2`, `/repository/docker-group/v2`, `/v2/project`). */
+  apiPath: string;
   scheme: string;
   /** The upstream registry this endpoint serves (itself for a plain registry). */
   registry: string;
@@ -51,10 +53,12 @@ async function endpointFor(
   registry: string,
   tls: RenderedEndpoint['tls'],
   isUpstream = false,
+  apiPath: string | null = null,
 ): Promise<RenderedEndpoint> {
   const r = await resolveCredential(ctx, { host, path }, registry);
   const found = r.source.kind !== 'anonymous' && !isEmptyCredential(r.credential);
-  return { host, path, scheme, registry, credential: found ? r.credential : null, source: r.source.kind, tls, isUpstream };
+  const api = apiPath ?? (path === '' ? '/v2' : path.startsWith('/v2/') ? path : `${path}/v2`);
+  return { host, path, apiPath: api, scheme, registry, credential: found ? r.credential : null, source: r.source.kind, tls, isUpstream };
 }
 
 /** collectCredentials resolves each --registry value; it throws USAGE for none or a malformed one. */
@@ -91,6 +95,7 @@ export async function collectCredentials(sys: System, ctx: CredentialContext, re
           registry,
           { caCerts: h.caCerts, clientPairs: h.clientPairs, skipVerify: h.skipVerify },
           h.origin === 'default' || isSameRegistry(h.credentialHost ?? h.host, registry),
+          h.path,
         ),
       );
     }

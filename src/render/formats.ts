@@ -71,8 +71,9 @@ function dockerConfig(sets: RegistrySet[], helper: boolean, key: (h: string) => 
 const y = (s: string) => JSON.stringify(s);
 
 function endpointUrl(e: RenderedEndpoint): string {
-  // k3s (containerd) appends /v2 to an endpoint path; a Harbor-style /v2/<project> root is passed as is
-  return `${e.scheme}://${e.host}${e.path}`;
+  // k3s turns an endpoint with a path other than "", "/" or "/v2" into override_path = true with the path as
+  // written (pkg/agent/containerd/config.go, normalizeEndpointAddress): the URL must carry the whole API root
+  return `${e.scheme}://${e.host}${e.apiPath === '/v2' ? '' : e.apiPath}`;
 }
 
 function k3s(sets: RegistrySet[], helper: boolean): { text: string; missing: string[] } {

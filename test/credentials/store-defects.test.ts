@@ -74,6 +74,7 @@ describe('2. the auth codec', () => {
     const e: RenderedEndpoint = {
       host: 'r.example',
       path: '',
+      apiPath: '/v2',
       scheme: 'https',
       registry: 'r.example',
       credential,

@@ -209,6 +209,38 @@ describe('mirrorauth render', () => {
     );
   });
 
+  it('k3s endpoints keep the whole API root (/v2 included) for Nexus, Artifactory and Harbor paths', async () => {
+    const cfg = privateConfig({ 'config.json': { auths: {} } });
+    const hosts = makeTree({
+      'docker.io/hosts.toml': [
+        '[host."https://nexus.corp/repository/docker-group/v2"]',
+        '  capabilities = ["pull", "resolve"]',
+        '  override_path = true',
+        '[host."https://art.corp/artifactory/api/docker/docker-remote"]',
+        '  capabilities = ["pull", "resolve"]',
+        '[host."https://harbor.corp/v2/dockerhub-proxy"]',
+        '  capabilities = ["pull", "resolve"]',
+        '  override_path = true',
+        '[host."https://plain.corp"]',
+        '  capabilities = ["pull", "resolve"]',
+        '',
+      ].join('\n'),
+    });
+    const r = await runBin(['render', '--format', 'k3s', '--registry', 'docker.io', '--config', cfg, '--hosts-dir', hosts, '--containerd', '2.3.4'], {
+      env: noKeychain,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // k3s keeps a path other than "", "/" or "/v2" as written, with override_path (pkg/agent/containerd/config.go)
+    expect(r.stdout).toContain(
+      [
+        '      - "https://nexus.corp/repository/docker-group/v2"',
+        '      - "https://art.corp/artifactory/api/docker/docker-remote/v2"',
+        '      - "https://harbor.corp/v2/dockerhub-proxy"',
+        '      - "https://plain.corp"',
+      ].join('\n'),
+    );
+  });
+
   it('refuses what a format cannot express: one host needing two credentials', async () => {
     const cfg = privateConfig({
       'mirrorauth/namespaced-auths.json': {
