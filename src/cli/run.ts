@@ -178,8 +178,11 @@ function buildProgram(sys: System, ctx: Context): Command {
       .command('render')
       .description('write a registry config (docker, helm, containers-auth or k3s registries.yaml) for the named registries to stdout')
       .addOption(
-        new Option('--format <format>', 'docker, helm, containers, k3s, or registries-conf (with --via-serve)')
-          .choices(['docker', 'helm', 'containers', 'k3s', 'registries-conf'])
+        new Option(
+          '--format <format>',
+          'docker, helm, containers, k3s, containerd (1.x registry.configs; with --via-serve: config_path), or registries-conf (with --via-serve)',
+        )
+          .choices(['docker', 'helm', 'containers', 'k3s', 'containerd', 'registries-conf'])
           .default('docker'),
       )
       .option(

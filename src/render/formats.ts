@@ -11,8 +11,8 @@ import { DOCKER_HUB_KEY } from '../credentials/keys.js';
 import { MirrorauthError } from '../errors.js';
 import type { RegistrySet, RenderedEndpoint } from './collect.js';
 
-export type Format = 'docker' | 'helm' | 'containers' | 'k3s';
-export const FORMATS: readonly Format[] = ['docker', 'helm', 'containers', 'k3s'];
+export type Format = 'docker' | 'helm' | 'containers' | 'k3s' | 'containerd';
+export const FORMATS: readonly Format[] = ['docker', 'helm', 'containers', 'k3s', 'containerd'];
 
 function dockerKey(host: string): string {
   return isDockerHub(host) ? DOCKER_HUB_KEY : host;
@@ -76,6 +76,47 @@ function endpointUrl(e: RenderedEndpoint): string {
   return `${e.scheme}://${e.host}${e.apiPath === '/v2' ? '' : e.apiPath}`;
 }
 
+/**
+ * containerd 1.x CRI: `registry.configs."<host>".auth` in config.toml, keyed by
+ * the host containerd contacts (one credential per host, like k3s). Plaintext
+ * in a root-only file; CRI skips it whenever kubelet sends a credential.
+ */
+function containerdConfigs(sets: RegistrySet[], helper: boolean): { text: string; missing: string[] } {
+  if (helper)
+    throw new MirrorauthError('USAGE', 'containerd CRI cannot run a credential helper: --helper is not available for --format containerd', {
+      hint: 'render the secrets, or use the kubelet credential provider (mirrorauth kubelet-provider)',
+    });
+  const byHost = new Map<string, RenderedEndpoint>();
+  for (const s of sets) {
+    for (const e of s.endpoints) {
+      const prev = byHost.get(e.host);
+      if (prev && conflicts(prev, e)) {
+        throw new MirrorauthError(
+          'USAGE',
+          `containerd's registry.configs keys credentials by host only, but ${e.host} has different credentials for ${prev.registry} and ${e.registry}`,
+          { hint: 'per-upstream credentials for one mirror host need mirrorauth serve (render --format containerd --via-serve DIR)' },
+        );
+      }
+      if (!prev || (!prev.credential && e.credential)) byHost.set(e.host, e);
+    }
+  }
+  const missing: string[] = [];
+  const lines = [
+    '# containerd 1.x CRI: add to /etc/containerd/config.toml (version = 2), then restart containerd.',
+    '# Plaintext: keep the file root-only. CRI skips these whenever kubelet sends a pull secret.',
+  ];
+  for (const [host, e] of byHost) {
+    if (!e.credential) {
+      if (!e.isUpstream) missing.push(host);
+      continue;
+    }
+    lines.push('', `[plugins."io.containerd.grpc.v1.cri".registry.configs.${y(host)}.auth]`);
+    if (e.credential.identityToken !== '') lines.push(`  identitytoken = ${y(e.credential.identityToken)}`);
+    else lines.push(`  username = ${y(e.credential.username)}`, `  password = ${y(e.credential.password)}`);
+  }
+  return { text: `${lines.join('\n')}\n`, missing };
+}
+
 function k3s(sets: RegistrySet[], helper: boolean): { text: string; missing: string[] } {
   if (helper)
     throw new MirrorauthError('USAGE', 'k3s cannot run a credential helper: --helper is not available for --format k3s', {
@@ -133,6 +174,8 @@ export function render(format: Format, sets: RegistrySet[], helper: boolean): { 
       return dockerConfig(sets, helper, containersKey);
     case 'k3s':
       return k3s(sets, helper);
+    case 'containerd':
+      return containerdConfigs(sets, helper);
     default: {
       const never: never = format;
       return never;

@@ -241,6 +241,29 @@ describe('mirrorauth render', () => {
     );
   });
 
+  it('containerd format: registry.configs auth for a 1.x node; 2.x is pointed at mirrorauth serve instead', async () => {
+    const { cfg, hosts } = world();
+    const v1 = await runBin(['render', '--format', 'containerd', '--registry', 'docker.io', '--config', cfg, '--hosts-dir', hosts, '--containerd', '1.6.20'], {
+      env: noKeychain,
+    });
+    expect(v1.code, v1.stderr).toBe(0);
+    expect(v1.stdout).toContain('[plugins."io.containerd.grpc.v1.cri".registry.configs."mirror.corp".auth]\n  username = "m"\n  password = "m-pw"');
+    expect(v1.stdout).toContain('[plugins."io.containerd.grpc.v1.cri".registry.configs."registry-1.docker.io".auth]');
+    const v2 = await runBin(['render', '--format', 'containerd', '--registry', 'docker.io', '--config', cfg, '--hosts-dir', hosts, '--containerd', '2.3.4'], {
+      env: noKeychain,
+    });
+    expect(v2.code).toBe(2);
+    expect(v2.stderr).toContain('mirrorauth serve --render /etc/containerd/certs.d.mirrorauth --render-only');
+    const tree = tempDir();
+    const rendered = await runBin(['serve', '--hosts-dir', hosts, '--render', tree, '--render-only', '--config', cfg, '--containerd', '2.3.4', '--quiet'], {
+      env: noKeychain,
+    });
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const via = await runBin(['render', '--format', 'containerd', '--via-serve', tree, '--config', cfg, '--containerd', '2.3.4'], { env: noKeychain });
+    expect(via.code, via.stderr).toBe(0);
+    expect(via.stdout).toContain(`[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "${tree}"`);
+  });
+
   it('refuses what a format cannot express: one host needing two credentials', async () => {
     const cfg = privateConfig({
       'mirrorauth/namespaced-auths.json': {

@@ -118,9 +118,21 @@ async function viaServe(sys: System, o: RenderOptions): Promise<string> {
   if (o.registry !== undefined || o.helper)
     throw new MirrorauthError('USAGE', '--via-serve takes its registries from the rendered tree', { hint: 'drop --registry and --helper' });
   if (o.format === 'registries-conf') return registriesConf(manifest);
+  if (o.format === 'containerd') {
+    const settings = await hostsSettings(sys, o);
+    const v2 = settings.version.major >= 2;
+    const section = v2 ? '[plugins."io.containerd.cri.v1.images".registry]' : '[plugins."io.containerd.grpc.v1.cri".registry]';
+    return [
+      `# containerd ${settings.version.text}: point CRI at the tree mirrorauth serve renders (${manifest.routes.length} route(s) through ${manifest.proxyUrl}).`,
+      `# In /etc/containerd/config.toml (version = ${v2 ? 3 : 2}); hosts.toml changes need no restart, this line does once.`,
+      section,
+      `  config_path = ${JSON.stringify(dir)}`,
+      '',
+    ].join('\n');
+  }
   if (o.format === 'containers') return containersAuth(manifest, await loadOrCreateSecret(sys, dockerConfigDir(sys, o.config)));
   throw new MirrorauthError('USAGE', `--via-serve renders --format registries-conf or containers, not ${o.format ?? 'docker'}`, {
-    hint: 'containerd itself reads the rendered certs.d tree: point config_path at it',
+    hint: 'containerd itself reads the rendered certs.d tree: --format containerd prints the config_path line',
   });
 }
 
@@ -132,6 +144,10 @@ export async function renderCommand(sys: System, o: RenderOptions): Promise<numb
   else if (o.format === 'registries-conf')
     throw new MirrorauthError('USAGE', '--format registries-conf needs --via-serve DIR', {
       hint: 'registries.conf mirrors come from a tree rendered by mirrorauth serve',
+    });
+  else if (o.format === 'containerd' && (await hostsSettings(sys, o)).version.major >= 2)
+    throw new MirrorauthError('USAGE', 'containerd 2.x: registry.configs auth is deprecated (removed in 2.4) and switches CRI off the transfer service', {
+      hint: `render a hosts.toml tree for mirrorauth serve and point config_path at it: ${shellCommand('mirrorauth', 'serve', '--render', '/etc/containerd/certs.d.mirrorauth', '--render-only')}, then ${shellCommand('mirrorauth', 'render', '--format', 'containerd', '--via-serve', '/etc/containerd/certs.d.mirrorauth')} (or --containerd 1.7 for a 1.x node)`,
     });
   else text = renderSets(formatOf(o.format), await collectFor(sys, o, warn), o.helper === true, warn);
   if (o.output !== undefined && o.output !== '-') {
