@@ -16,6 +16,8 @@ export interface Reach {
   client: Receiver;
   /** For people: which programs this row stands for. */
   label: string;
+  /** The same, in a few words (login's summary line). */
+  short: string;
   receives: boolean;
   /** Why, and what makes it reach the client when it does not. */
   note: string;
@@ -58,18 +60,21 @@ export async function whoReceives(
   return [
     {
       client: 'serve',
+      short: 'mirrorauth serve',
       label: 'mirrorauth serve (containerd CRI, ctr, nerdctl through a rendered hosts.toml)',
       receives: true,
       note: 'the proxy looks the entry up with the path and ?ns= containerd sends',
     },
     {
       client: 'containerd',
+      short: 'containerd CRI/ctr on their own',
       label: 'containerd CRI and ctr on their own',
       receives: false,
       note: `they run no credential helper (CRI reads only registry.configs and kubelet's credential); ${fixServe}`,
     },
     {
       client: 'nerdctl',
+      short: 'nerdctl',
       label: 'nerdctl (Docker config by host)',
       receives: same(nerdctl, credential),
       note: same(nerdctl, credential)
@@ -80,12 +85,14 @@ export async function whoReceives(
     },
     {
       client: 'helper',
+      short: 'podman/skopeo/docker',
       label: 'podman, skopeo, buildah, docker (docker-credential-mirrorauth)',
       receives: same(helper, credential),
       note: same(helper, credential) ? `they ask for "${endpoint.host}" and get it` : `they ask for "${endpoint.host}" only (no path, no ns=); ${plainFix}`,
     },
     {
       client: 'bazel',
+      short: 'Bazel',
       label: 'Bazel (mirrorauth bazel)',
       receives: same(bazel, credential),
       note: same(bazel, credential) ? 'its request URLs for this endpoint find it' : 'its request URLs carry no ?ns=',

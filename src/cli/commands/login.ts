@@ -226,10 +226,16 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
   if (namespace !== null) {
     const fresh = await openCredentials(sys, o.config);
     const reach = await whoReceives(fresh, { host: endpoint.host, path: endpoint.path }, namespace === '*' ? null : namespace, toStore);
-    const yes = reach.filter((r) => r.receives).map((r) => r.label);
+    const yes = reach.filter((r) => r.receives).map((r) => r.short);
     const no = reach.filter((r) => !r.receives);
-    sys.stderr.write(`${err.c.dim(`used by: ${yes.join('; ')}`)}\n`);
-    if (no.length > 0) sys.stderr.write(`${err.c.dim(`not used by: ${no.map((r) => `${r.label}: ${r.note}`).join('\n             ')}`)}\n`);
+    // one line each, docker-sized: who uses it, who does not and the command that changes that (details: mirrorauth lookup)
+    const fixes = [
+      ...(no.some((r) => r.client === 'containerd') ? [`containerd: ${shellCommand('mirrorauth', 'serve', '--render', '/etc/containerd/certs.d.mirrorauth')}`] : []),
+      ...(no.some((r) => r.client === 'helper' || r.client === 'nerdctl') ? [`the others: ${shellCommand('mirrorauth', 'login', endpoint.host)}`] : []),
+    ];
+    sys.stderr.write(
+      `${err.c.dim(`used by ${yes.join(', ')}${no.length > 0 ? `; not by ${no.map((r) => r.short).join(', ')} (to reach ${fixes.join('; ')})` : ''}`)}\n`,
+    );
   }
 
   // Warnings from the hosts.toml view.
