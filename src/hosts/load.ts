@@ -198,6 +198,26 @@ function pemBlocks(text: string, label: RegExp): string[] {
   return out;
 }
 
+/** Parsed CA texts: doctor sees the same CA file from many host directories, and parses it once. */
+const parsedCas = new Map<string, number>();
+
+/** validCertificates counts the PEM certificates in a text that parse as X.509 (memoised by text). */
+function validCertificates(text: string): number {
+  const hit = parsedCas.get(text);
+  if (hit !== undefined) return hit;
+  const n = pemBlocks(text, /^CERTIFICATE$/).filter((b) => {
+    try {
+      new X509Certificate(b);
+      return true;
+    } catch {
+      return false;
+    }
+  }).length;
+  if (parsedCas.size > 256) parsedCas.clear();
+  parsedCas.set(text, n);
+  return n;
+}
+
 async function readForTls(sys: System, path: string): Promise<string | Error> {
   try {
     return await sys.fs.readText(path);
@@ -230,15 +250,7 @@ export async function checkTlsFiles(sys: System, hosts: RegistryHost[]): Promise
         );
         continue;
       }
-      const certs = pemBlocks(text, /^CERTIFICATE$/).filter((b) => {
-        try {
-          new X509Certificate(b);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-      if (certs.length === 0) {
+      if (validCertificates(text) === 0) {
         out.push(
           diagnostic('HOSTS_CA_INVALID', {
             message: `CA file ${ca} for ${hostName} holds no PEM certificate; containerd fails every pull of this registry`,

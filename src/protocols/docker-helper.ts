@@ -129,7 +129,8 @@ export async function handleDockerHelper(sys: System, args: readonly string[], r
         return ok(`${HELPER_PROGRAM} (mirrorauth) ${HELPER_VERSION}\n`);
       case '--help':
       case '-h':
-        return ok(`${USAGE}\n${HELP}`);
+        // stdout stays byte-identical to the Go helpers' usage line; the shapes go to stderr
+        return ok(`${USAGE}\n`, HELP);
       default:
         return fail(`${HELPER_PROGRAM}: unknown action: ${action}`);
     }

@@ -6,10 +6,13 @@
 import type { Agent } from 'undici';
 import { MirrorauthError } from '../errors.js';
 import type { System } from '../system/system.js';
+import type { SecureContext } from 'node:tls';
 
 export interface TlsSettings {
   /** PEM text of extra CAs. */
   ca: string[];
+  /** More CAs, read only when a secure context is built (the system store: hundreds of files). */
+  lazyCa?: () => Promise<string[]>;
   /** PEM cert and key pairs. */
   clientCerts: Array<{ cert: string; key: string }>;
   skipVerify: boolean;
@@ -64,36 +67,95 @@ async function peerCertificate(u: URL): Promise<string> {
   });
 }
 
+const contexts = new WeakMap<TlsSettings, SecureContext>();
+let knownRoots: Set<string> | null = null;
+
+/**
+ * secureContextFor: Node's own roots plus the settings' CAs and client
+ * certificate. Extra CAs are added to a copy of the built-in store
+ * (`addCACert`), and those already among Node's roots are skipped: passing
+ * `ca` instead would re-parse every root on each connection (~60 ms for a
+ * system bundle). Built once per settings object.
+ */
+export async function secureContextFor(tls: TlsSettings): Promise<SecureContext> {
+  const hit = contexts.get(tls);
+  if (hit) return hit;
+  const tlsMod = await import('node:tls');
+  const body = (pem: string) => pem.replace(/-----[^-]+-----|\s/g, '');
+  knownRoots ??= new Set(tlsMod.rootCertificates.map(body));
+  const first = tls.clientCerts[0];
+  const ctx = tlsMod.createSecureContext(first ? { cert: first.cert, key: first.key } : {});
+  const store = ctx.context as { addCACert(pem: string): void };
+  const pems = [...tls.ca, ...((await tls.lazyCa?.()) ?? [])].flatMap(
+    (text) => text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [],
+  );
+  for (const pem of pems) if (!knownRoots.has(body(pem))) store.addCACert(pem);
+  contexts.set(tls, ctx);
+  return ctx;
+}
+
 /** dispatcherFor builds an undici Agent for per-host TLS; undici is loaded only when one is needed. */
 async function dispatcherFor(tls: TlsSettings | null | undefined): Promise<Agent | undefined> {
-  if (!tls || (tls.ca.length === 0 && tls.clientCerts.length === 0 && !tls.skipVerify)) return undefined;
-  const first = tls.clientCerts[0];
+  if (!tls || (tls.ca.length === 0 && tls.lazyCa === undefined && tls.clientCerts.length === 0 && !tls.skipVerify)) return undefined;
   const { Agent } = await import('undici');
   // extra CAs join Node's own roots (as containerd appends to the system pool), never replace them
-  const { rootCertificates } = await import('node:tls');
-  return new Agent({
-    connect: {
-      ...(tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca] } : {}),
-      ...(first ? { cert: first.cert, key: first.key } : {}),
-      rejectUnauthorized: !tls.skipVerify,
-    },
-  });
+  return new Agent({ connect: { secureContext: await secureContextFor(tls), rejectUnauthorized: !tls.skipVerify } });
+}
+
+const extraCaCache = new Map<string, string[]>();
+
+/** unloadedExtraCaPems: the certificates of a NODE_EXTRA_CA_CERTS file the launcher kept Node from loading (read once). */
+export async function unloadedExtraCaPems(sys: System): Promise<string[]> {
+  const file = sys.unloadedExtraCa ?? null;
+  if (file === null) return [];
+  const hit = extraCaCache.get(file);
+  if (hit) return hit;
+  const pems = ((await sys.fs.readText(file).catch(() => '')).match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(String);
+  extraCaCache.set(file, pems);
+  return pems;
 }
 
 /** request sends one request; it never follows redirects and reads at most MAX_BODY_BYTES. */
 export async function request(sys: System, url: string, opts: RequestOptions = {}): Promise<HttpResponse> {
-  const dispatcher = await dispatcherFor(opts.tls);
-  const init = {
-    method: opts.method ?? 'GET',
-    headers: opts.headers ?? {},
-    redirect: 'manual',
-    signal: AbortSignal.timeout(opts.timeoutMs ?? httpTimeoutMs(sys)),
-    ...(opts.body !== undefined ? { body: opts.body } : {}),
-    ...(dispatcher ? { dispatcher } : {}),
-  } as unknown as RequestInit;
+  let tls = opts.tls ?? null;
+  if (url.startsWith('https:') && tls?.skipVerify !== true && (sys.unloadedExtraCa ?? null) !== null) {
+    const before = tls?.lazyCa;
+    tls = {
+      ca: tls?.ca ?? [],
+      lazyCa: async () => [...((await before?.()) ?? []), ...(await unloadedExtraCaPems(sys))],
+      clientCerts: tls?.clientCerts ?? [],
+      skipVerify: false,
+    };
+  }
+  // Extra CAs only widen trust: try Node's own roots first (no undici Agent, no secure context to build, the
+  // common case of a public or plain-http registry), and only a chain Node rejects is retried with them.
+  const caOnly = tls !== null && tls.clientCerts.length === 0 && !tls.skipVerify;
+  const attempt = async (withTls: TlsSettings | null): Promise<Response> => {
+    const dispatcher = await dispatcherFor(withTls);
+    const init = {
+      method: opts.method ?? 'GET',
+      headers: opts.headers ?? {},
+      redirect: 'manual',
+      signal: AbortSignal.timeout(opts.timeoutMs ?? httpTimeoutMs(sys)),
+      ...(opts.body !== undefined ? { body: opts.body } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
+    } as unknown as RequestInit;
+    try {
+      return await sys.fetch(url, init);
+    } finally {
+      void dispatcher?.close();
+    }
+  };
+  const trustCode = (e: unknown) => (e as { cause?: { code?: string } }).cause?.code;
   let res: Response;
   try {
-    res = await sys.fetch(url, init);
+    try {
+      res = await attempt(caOnly && opts.body === undefined ? null : tls);
+    } catch (e) {
+      const code = trustCode(e);
+      if (!(caOnly && opts.body === undefined && code !== undefined && TLS_TRUST_CODES.has(code))) throw e;
+      res = await attempt(tls);
+    }
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (e as Error).message;
@@ -114,8 +176,6 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
       hint: 'check the address and that the registry is running; for a plain-http registry outside loopback pass --insecure',
       cause: e,
     });
-  } finally {
-    void dispatcher?.close();
   }
   const reader = res.body?.getReader();
   let received = 0;
@@ -176,16 +236,17 @@ export interface StreamClient {
 export async function streamClient(tls: TlsSettings | null, systemCa: string[] = []): Promise<StreamClient> {
   const http = await import('node:http');
   const https = await import('node:https');
-  const { rootCertificates } = await import('node:tls');
-  const first = tls?.clientCerts[0];
-  const extra = tls?.ca ?? [];
+  const secureContext = await secureContextFor({
+    ca: [...systemCa, ...(tls?.ca ?? [])],
+    clientCerts: tls?.clientCerts ?? [],
+    skipVerify: tls?.skipVerify === true,
+  });
   const common = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 64, scheduling: 'lifo' as const, noDelay: true };
   const agents = {
     'http:': new http.Agent(common),
     'https:': new https.Agent({
       ...common,
-      ...(extra.length > 0 || systemCa.length > 0 ? { ca: [...rootCertificates, ...systemCa, ...extra] } : {}),
-      ...(first ? { cert: first.cert, key: first.key } : {}),
+      secureContext,
       rejectUnauthorized: tls?.skipVerify !== true,
     }),
   };

@@ -4,11 +4,22 @@
  * 400/401/404/405 as containerd does; realm URLs are checked before any
  * credential goes to them.
  */
-import { isIP } from 'node:net';
 import { MirrorauthError } from '../errors.js';
 import { basicAuthorization, type Credential } from '../credentials/credential.js';
 import type { System } from '../system/system.js';
 import { request, type TlsSettings } from './http.js';
+
+/** ipVersion: 4 or 6 for an IP address literal, else 0 (node:net's isIP without loading node:net on the helpers' path). */
+export function ipVersion(h: string): 0 | 4 | 6 {
+  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(h)) return 4;
+  if (!h.includes(':') || /[^0-9a-fA-F:.%]/.test(h.split('%')[0] ?? '')) return 0;
+  try {
+    new URL(`http://[${h.split('%')[0] ?? ''}]/`);
+    return 6;
+  } catch {
+    return 0;
+  }
+}
 
 export const CLIENT_ID = 'mirrorauth';
 /** Tokens without expires_in live 60 s (distribution spec). */
@@ -52,7 +63,7 @@ function ipv6Words(text: string): number[] | null {
 export function isPrivateOrLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost') || h === 'localhost.') return true;
-  const kind = isIP(h);
+  const kind = ipVersion(h);
   if (kind === 4) {
     const [a = 0, b = 0] = h.split('.').map(Number);
     return ipv4Private(a, b);
@@ -134,7 +145,7 @@ export interface TokenRequest {
  * internal service), unless it is the registry's own host.
  */
 export async function checkRealmAddresses(sys: System, realm: URL, registry: URL): Promise<void> {
-  if (realm.hostname === registry.hostname || isIP(realm.hostname.replace(/^\[|\]$/g, '')) !== 0) return;
+  if (realm.hostname === registry.hostname || ipVersion(realm.hostname.replace(/^\[|\]$/g, '')) !== 0) return;
   let addresses: string[];
   try {
     addresses = await sys.lookup(realm.hostname);

@@ -105,7 +105,6 @@ export async function trustFor(
   sys: System,
   o: { host: string; roots: string[]; caFiles: string[]; tls: TlsSettings | null },
 ): Promise<{ tls: TlsSettings; from: string[] }> {
-  const system = await systemTrust(sys);
   const certsDir = await certsDirTrust(sys, o.host, o.roots);
   const extra: string[] = [];
   for (const f of o.caFiles) {
@@ -119,12 +118,21 @@ export async function trustFor(
     }
     extra.push(...pems);
   }
+  const system = sys.env.SSL_CERT_FILE ?? SYSTEM_BUNDLES.find(() => true) ?? 'the system store';
   return {
     tls: {
-      ca: [...system.ca, ...certsDir.ca, ...(o.tls?.ca ?? []), ...extra],
+      ca: [...certsDir.ca, ...(o.tls?.ca ?? []), ...extra],
+      // the system store is read only if Node's own roots do not verify the registry (a private CA)
+      lazyCa: async () => (await systemTrust(sys)).ca,
       clientCerts: o.tls?.clientCerts ?? [],
       skipVerify: o.tls?.skipVerify ?? false,
     },
-    from: [...system.from, ...certsDir.from, ...(o.tls && o.tls.ca.length > 0 ? ['hosts.toml ca'] : []), ...o.caFiles.map((f) => `--ca-file ${f}`)],
+    from: [
+      system,
+      ...(sys.env.SSL_CERT_DIR ? [sys.env.SSL_CERT_DIR] : []),
+      ...certsDir.from,
+      ...(o.tls && o.tls.ca.length > 0 ? ['hosts.toml ca'] : []),
+      ...o.caFiles.map((f) => `--ca-file ${f}`),
+    ],
   };
 }

@@ -11,7 +11,7 @@ import { describeSource, openCredentials, resolveCredential, type CredentialCont
 import { errnoCode, MirrorauthError } from '../errors.js';
 import { isLoopbackIp } from '../hosts/go-semantics.js';
 import type { ContainerdVersion } from '../hosts/version.js';
-import { streamClient, type StreamClient, type TlsSettings } from '../registry/http.js';
+import { streamClient, unloadedExtraCaPems, type StreamClient, type TlsSettings } from '../registry/http.js';
 import { tlsSettingsFor } from '../registry/tls.js';
 import type { System } from '../system/system.js';
 import { handle, routeTable, type AccessRecord, type RouteCredential, type RouteTable } from './proxy.js';
@@ -60,14 +60,16 @@ export interface RunningServe {
 }
 
 async function systemCa(sys: System): Promise<string[]> {
+  // a NODE_EXTRA_CA_CERTS file the launcher kept Node from loading is trusted as Node would have
+  const extra = await unloadedExtraCaPems(sys);
   for (const f of [sys.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].filter((x): x is string => !!x)) {
     try {
-      return [await sys.fs.readText(f)];
+      return [await sys.fs.readText(f), ...extra];
     } catch {
       /* try the next */
     }
   }
-  return [];
+  return extra;
 }
 
 /** inputSignature changes whenever a file the render depends on changes. */

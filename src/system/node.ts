@@ -4,10 +4,12 @@
  * test/architecture.test.ts).
  */
 import { MirrorauthError } from '../errors.js';
-import { spawn as nodeSpawn } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import type * as ChildProcessModule from 'node:child_process';
+import { createRequire } from 'node:module';
+import { promises as fsp, readdirSync, readFileSync, statSync, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
+import type * as TtyModule from 'node:tty';
 import { performance } from 'node:perf_hooks';
 import type { ChildHandle, DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
 
@@ -25,11 +27,13 @@ function toStat(s: Stats): FileStat {
 }
 
 const nodeFs: FileSystem = {
-  readText: (p) => fsp.readFile(p, 'utf8'),
-  stat: async (p) => toStat(await fsp.stat(p)),
-  lstat: async (p) => toStat(await fsp.lstat(p)),
+  // reads are synchronous: the files are small (configs, hosts.toml, PEM), and fs.promises would start
+  // libuv's thread pool on the helpers' start-up path (~5 ms) for nothing
+  readText: async (p) => readFileSync(p, 'utf8'),
+  stat: async (p) => toStat(statSync(p)),
+  lstat: async (p) => toStat(lstatSync(p)),
   readdir: async (p) => {
-    const entries = await fsp.readdir(p, { withFileTypes: true });
+    const entries = readdirSync(p, { withFileTypes: true });
     const out: DirEntry[] = entries.map((e) => ({ name: e.name, isFile: e.isFile(), isDirectory: e.isDirectory() }));
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return out;
@@ -48,14 +52,26 @@ const nodeFs: FileSystem = {
   chown: (p, uid, gid) => fsp.chown(p, uid, gid),
 };
 
-function outputStream(stream: NodeJS.WriteStream): OutputStream {
+// node:child_process and node:tty (which pulls in node:net) cost ~6 ms to load; the helpers rarely need them
+const lazyRequire = createRequire(import.meta.url);
+const isatty = (fd: number): boolean => (lazyRequire('node:tty') as typeof TtyModule).isatty(fd);
+const nodeSpawn: typeof ChildProcessModule.spawn = ((...args: Parameters<typeof ChildProcessModule.spawn>) =>
+  (lazyRequire('node:child_process') as typeof ChildProcessModule).spawn(...args)) as typeof ChildProcessModule.spawn;
+
+/** outputStream: process.stdout/stderr are created only when first written (or asked for the width). */
+function outputStream(fd: 1 | 2): OutputStream {
+  const stream = () => (fd === 1 ? process.stdout : process.stderr);
+  let tty: boolean | undefined;
+  const isTTY = () => (tty ??= isatty(fd));
   return {
-    isTTY: stream.isTTY === true,
+    get isTTY() {
+      return isTTY();
+    },
     get columns() {
-      return stream.isTTY === true && stream.columns > 0 ? stream.columns : undefined;
+      return isTTY() && stream().columns > 0 ? stream().columns : undefined;
     },
     write: (text) => {
-      stream.write(text);
+      stream().write(text);
     },
   };
 }
@@ -191,10 +207,23 @@ function promptTty(question: string, hidden: boolean): Promise<string> {
   });
 }
 
+/**
+ * The launchers (dist/bin/*) move NODE_EXTRA_CA_CERTS aside so Node does not
+ * parse the file before a helper that makes no TLS connection answers. Put it
+ * back at once: children and `sys.env` see the user's environment unchanged,
+ * and the TLS code adds the file's CAs itself (System.unloadedExtraCa).
+ */
+const movedExtraCa = process.env.MIRRORAUTH_NODE_EXTRA_CA_CERTS;
+if (movedExtraCa !== undefined) {
+  delete process.env.MIRRORAUTH_NODE_EXTRA_CA_CERTS;
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined && movedExtraCa !== '') process.env.NODE_EXTRA_CA_CERTS = movedExtraCa;
+}
+
 /** nodeSystem returns the System backed by the running Node process. */
 export function nodeSystem(): System {
   return {
     env: process.env,
+    unloadedExtraCa: movedExtraCa !== undefined && movedExtraCa !== '' ? movedExtraCa : null,
     platform: process.platform,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
     homedir: () => os.homedir(),
@@ -221,15 +250,23 @@ export function nodeSystem(): System {
       };
     },
     stdin: {
-      isTTY: process.stdin.isTTY === true,
+      get isTTY() {
+        return isatty(0);
+      },
       readAll: async () => {
+        // synchronous (the helpers' one small request), else a stream when the descriptor is non-blocking
+        try {
+          return readFileSync(0, 'utf8');
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'EAGAIN') throw e;
+        }
         const chunks: Buffer[] = [];
         for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
         return Buffer.concat(chunks).toString('utf8');
       },
       prompt: (question, options = {}) => promptTty(question, options.hidden === true),
     },
-    stdout: outputStream(process.stdout),
-    stderr: outputStream(process.stderr),
+    stdout: outputStream(1),
+    stderr: outputStream(2),
   };
 }

@@ -82,6 +82,12 @@ export interface InputStream {
 
 export interface System {
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * A NODE_EXTRA_CA_CERTS file this process did not load at start-up, because
+   * the launcher moved the variable aside to spare Node parsing it (bin/*.sh);
+   * every TLS connection adds its certificates, so behaviour is unchanged.
+   */
+  unloadedExtraCa?: string | null;
   platform: NodeJS.Platform;
   /** Effective uid, or undefined where the platform has none. */
   uid: number | undefined;

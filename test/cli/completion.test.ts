@@ -48,8 +48,10 @@ describe('protocol commands show their input and output shapes', () => {
     expect(r.stdout).toMatch(shape);
   });
 
-  it('docker-credential-mirrorauth --help', () => {
-    const out = execFileSync(process.execPath, [`${repo}/dist/docker-credential-mirrorauth.cjs`, '--help'], { encoding: 'utf8' });
-    expect(out).toMatch(/get\s+stdin: the server[\s\S]*stdout: \{"ServerURL"[\s\S]*Example:/);
+  it("docker-credential-mirrorauth --help: the Go helpers' usage line on stdout, the shapes on stderr", () => {
+    const r = spawnSync(process.execPath, [`${repo}/dist/docker-credential-mirrorauth.cjs`, '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('Usage: docker-credential-mirrorauth <store|get|erase|list|version>\n');
+    expect(r.stderr).toMatch(/get\s+stdin: the server[\s\S]*stdout: \{"ServerURL"[\s\S]*Example:/);
   });
 });

@@ -230,7 +230,9 @@ export async function loginCommand(sys: System, server: string | undefined, o: L
     const no = reach.filter((r) => !r.receives);
     // one line each, docker-sized: who uses it, who does not and the command that changes that (details: mirrorauth lookup)
     const fixes = [
-      ...(no.some((r) => r.client === 'containerd') ? [`containerd: ${shellCommand('mirrorauth', 'serve', '--render', '/etc/containerd/certs.d.mirrorauth')}`] : []),
+      ...(no.some((r) => r.client === 'containerd')
+        ? [`containerd: ${shellCommand('mirrorauth', 'serve', '--render', '/etc/containerd/certs.d.mirrorauth')}`]
+        : []),
       ...(no.some((r) => r.client === 'helper' || r.client === 'nerdctl') ? [`the others: ${shellCommand('mirrorauth', 'login', endpoint.host)}`] : []),
     ];
     sys.stderr.write(
