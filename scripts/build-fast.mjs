@@ -27,7 +27,8 @@ const common = {
   // import() becomes require(): the bundles run inside vm.Script, and require is the cheaper loader anyway
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__mirrorauth_import_meta_url' },
-  banner: { js: "const __mirrorauth_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  // a file: URL for createRequire, built without loading node:url at start-up
+  banner: { js: "const __mirrorauth_import_meta_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
   logLevel: 'warning',
 };
 await build({ ...common, entryPoints: [path.join(repo, 'src/fast.ts')], outfile: path.join(dist, 'fast.cjs') });
@@ -98,7 +99,7 @@ const launcher = (target) => `#!/bin/sh
 # its own TLS connections and restores the variable for children, so it is moved aside here.
 self=$0
 while [ -h "$self" ]; do
-  link=$(readlink "$self")
+  link=$({ command -v readlink >/dev/null 2>&1 && readlink "$self"; } || /usr/bin/readlink "$self")
   case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
 done
 case $self in */*) dir=\${self%/*} ;; *) dir=. ;; esac

@@ -2,15 +2,15 @@
 // Builds `mirrorauth` as one executable that needs no Node.js on the machine
 // (Node's single executable application, SEA): the whole CLI bundled into one
 // CommonJS file, turned into a blob, and injected into a copy of this node
-// binary. Output (default dist-sea/, or the directory given): mirrorauth and docker-credential-mirrorauth
-// (a hard link: the program reads its own name).
+// binary. Output (default dist-sea/, or the directory given): mirrorauth.bin and two sh launchers,
+// mirrorauth and docker-credential-mirrorauth (copy all three; the launchers need only /bin/sh).
 //
 // What it cannot embed: the OS keychain binding (@napi-rs/keyring is a native
 // addon), so the executable stores namespaced secrets in Docker's credsStore
 // helper or the 0600 store file, as on a machine without a Secret Service, and
 // says so when a login would have used the keychain. Everything else is inside.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, chmodSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -39,7 +39,7 @@ writeFileSync(
   JSON.stringify({ main: path.join(out, 'mirrorauth.cjs'), output: path.join(out, 'sea-prep.blob'), disableExperimentalSEAWarning: true }),
 );
 execFileSync(process.execPath, ['--experimental-sea-config', path.join(out, 'sea-config.json')], { stdio: 'inherit' });
-const exe = path.join(out, 'mirrorauth');
+const exe = path.join(out, 'mirrorauth.bin');
 copyFileSync(process.execPath, exe);
 chmodSync(exe, 0o755);
 execFileSync(
@@ -54,5 +54,25 @@ execFileSync(
   ],
   { stdio: 'inherit' },
 );
-linkSync(exe, path.join(out, 'docker-credential-mirrorauth'));
-process.stdout.write(`built ${exe} (and docker-credential-mirrorauth)\n`);
+// sh launchers, as for the npm install: NODE_EXTRA_CA_CERTS is moved aside (the program trusts its CAs itself)
+for (const name of ['mirrorauth', 'docker-credential-mirrorauth']) {
+  writeFileSync(
+    path.join(out, name),
+    `#!/bin/sh
+self=$0
+while [ -h "$self" ]; do
+  link=$({ command -v readlink >/dev/null 2>&1 && readlink "$self"; } || /usr/bin/readlink "$self")
+  case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
+done
+case $self in */*) dir=\${self%/*} ;; *) dir=. ;; esac
+if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ]; then
+  MIRRORAUTH_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
+  export MIRRORAUTH_NODE_EXTRA_CA_CERTS
+  unset NODE_EXTRA_CA_CERTS
+fi
+MIRRORAUTH_PROGRAM=${name} exec "$dir/mirrorauth.bin" "$@"
+`,
+  );
+  chmodSync(path.join(out, name), 0o755);
+}
+process.stdout.write(`built ${exe} with the launchers mirrorauth and docker-credential-mirrorauth\n`);

@@ -6,7 +6,7 @@
 import { MirrorauthError } from '../errors.js';
 import type * as ChildProcessModule from 'node:child_process';
 import { createRequire } from 'node:module';
-import { promises as fsp, readdirSync, readFileSync, statSync, lstatSync } from 'node:fs';
+import { promises as fsp, readdirSync, readFileSync, statSync, lstatSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import type * as TtyModule from 'node:tty';
@@ -62,6 +62,7 @@ const nodeSpawn: typeof ChildProcessModule.spawn = ((...args: Parameters<typeof 
 function outputStream(fd: 1 | 2): OutputStream {
   const stream = () => (fd === 1 ? process.stdout : process.stderr);
   let tty: boolean | undefined;
+  let opened = false;
   const isTTY = () => (tty ??= isatty(fd));
   return {
     get isTTY() {
@@ -71,6 +72,21 @@ function outputStream(fd: 1 | 2): OutputStream {
       return isTTY() && stream().columns > 0 ? stream().columns : undefined;
     },
     write: (text) => {
+      // straight to the descriptor while nothing else has opened the stream: a helper's one answer needs no
+      // stream machinery (~6 ms); a descriptor that would block (EAGAIN) falls back to the stream
+      if (!opened) {
+        const buf = Buffer.from(text, 'utf8');
+        let done = 0;
+        try {
+          while (done < buf.length) done += writeSync(fd, buf, done);
+          return;
+        } catch {
+          // EAGAIN, EPIPE …: the stream takes over (and reports as it always did) from the first unwritten byte
+          opened = true;
+          stream().write(buf.subarray(done));
+          return;
+        }
+      }
       stream().write(text);
     },
   };

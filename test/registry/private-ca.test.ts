@@ -5,10 +5,10 @@
  * certificate and the fix, then succeed with the CA in the host's certs.d
  * directory, with --ca-file, and with SSL_CERT_FILE.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runBin, tempDir } from '../helpers/bin.js';
+import { repo, runBin, tempDir } from '../helpers/bin.js';
 
 const h = inject('harness');
 const E = h.env as Record<string, string> & { HARNESS_DIR: string };
@@ -75,6 +75,22 @@ describe.skipIf(!h.available)('a registry behind a private CA', () => {
   it('trusts SSL_CERT_FILE (the system store, replaced)', async () => {
     const r = await login(['--hosts-dir', tempDir()], { SSL_CERT_FILE: `${dir}/ca.pem` });
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('through the installed launcher, NODE_EXTRA_CA_CERTS is still trusted and children still see it', async () => {
+    const launcher = `${repo}/dist/bin/mirrorauth`;
+    const env = { ...process.env, ...E, NODE_EXTRA_CA_CERTS: `${dir}/ca.pem`, NO_COLOR: '1' };
+    const r = spawnSync(launcher, ['login', HOST, '-u', 'alice', '--password-stdin', '--config', tempDir(), '--hosts-dir', tempDir()], {
+      input: 'alice-pw',
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const child = spawnSync(launcher, ['exec', '--registry', HOST, '--config', tempDir(), '--', 'sh', '-c', 'printf %s "$NODE_EXTRA_CA_CERTS"'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(child.stdout).toBe(`${dir}/ca.pem`);
   });
 
   it('a --ca-file that holds no certificate is a usage error naming the file', async () => {
