@@ -15,9 +15,9 @@ export default defineConfig({
       // what the in-process tests reach; code run only in spawned CLI processes is not counted
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
-      // the floor, just under the figures measured when it was set (2026-12-01: lines 62.1 %, statements 59.6 %,
-      // functions 55.6 %, branches 52.5 %); raise it, never lower it (CONTRIBUTING.md)
-      thresholds: { lines: 61, statements: 59, functions: 55, branches: 52 },
+      // the floor, just under the figures measured when it was set (2026-12-01, second session: lines 70.1 %, statements 67.1 %,
+      // functions 64.8 %, branches 59.4 %); raise it, never lower it (CONTRIBUTING.md)
+      thresholds: { lines: 69, statements: 66, functions: 63, branches: 58 },
     },
   },
 });
