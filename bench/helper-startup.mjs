@@ -56,16 +56,12 @@ try {
   const warm = execFileSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'bazel', 'get'], { input: bazelInput, env: base, encoding: 'utf8' });
   if (!warm.includes('Bearer')) throw new Error('bazel get did not answer a bearer token');
 
-  // the same credential in mirrorauth's store file and in config.json auths (other hosts, so the keychain entry stays)
-  execFileSync(
-    process.execPath,
-    [path.join(repo, 'dist/mirrorauth.cjs'), 'login', `${H.HARNESS_BASIC}?ns=file.test`, '-u', 'alice', '--password-stdin', '--store', 'file'],
-    {
-      input: 'alice-pw',
-      env: base,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
-  );
+  // the same credential in mirrorauth's store file, under its own host (no keychain entry on its lookup path),
+  // and in config.json auths
+  const storeFile = path.join(cfg, 'mirrorauth/namespaced-auths.json');
+  const store = JSON.parse(readFileSync(storeFile, 'utf8'));
+  store.auths['file.test'] = { username: 'alice', backend: 'file', kind: 'password', auth: Buffer.from('alice:alice-pw').toString('base64') };
+  writeFileSync(storeFile, JSON.stringify(store), { mode: 0o600 });
   const auths = mkdtempSync(path.join(os.tmpdir(), 'mirrorauth-bench-auths-'));
   writeFileSync(path.join(auths, 'config.json'), JSON.stringify({ auths: { 'auths.test': { auth: Buffer.from('alice:alice-pw').toString('base64') } } }));
   const bin = (name) => path.join(repo, 'dist/bin', name);
@@ -75,7 +71,7 @@ try {
     'node -e 0': [process.execPath, ['-e', '0'], ''],
     'docker-credential-secretservice get': ['docker-credential-secretservice', ['get'], host],
     'docker-credential-mirrorauth get (keychain)': [bin('docker-credential-mirrorauth'), ['get'], host],
-    'docker-credential-mirrorauth get (store file)': [bin('docker-credential-mirrorauth'), ['get'], `${H.HARNESS_BASIC}?ns=file.test`],
+    'docker-credential-mirrorauth get (store file)': [bin('docker-credential-mirrorauth'), ['get'], 'file.test'],
     'docker-credential-mirrorauth get (config.json auths)': [bin('docker-credential-mirrorauth'), ['get'], 'auths.test', { DOCKER_CONFIG: auths }],
     'mirrorauth bazel get (warm cache)': [bin('mirrorauth'), ['bazel', 'get'], bazelInput],
     'mirrorauth hosts (example)': [bin('mirrorauth'), ['hosts', 'alpine:3.19', ...example], ''],

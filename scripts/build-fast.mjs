@@ -63,6 +63,9 @@ module.exports = function load(file, hash) {
         const tmp = cacheFile + '.' + process.pid + '.tmp';
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
+        // caches of earlier builds of this bundle are dead weight
+        const prefix = file.slice(file.lastIndexOf('/') + 1) + '-';
+        for (const old of fs.readdirSync(dir)) if (old.startsWith(prefix) && dir + '/' + old !== cacheFile && old.endsWith('.bin')) fs.rmSync(dir + '/' + old, { force: true });
       } catch {}
     });
   }
