@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launcher } from './lib/launcher.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(repo, 'dist');
@@ -97,27 +98,11 @@ for (const [name, text] of Object.entries(files)) {
   if (!name.startsWith('load')) chmodSync(path.join(dist, name), 0o755);
 }
 
-const launcher = (target) => `#!/bin/sh
-# mirrorauth launcher: NODE_EXTRA_CA_CERTS costs Node ~90 ms at every start; the program adds those CAs to
-# its own TLS connections and restores the variable for children, so it is moved aside here.
-self=$0
-while [ -h "$self" ]; do
-  link=$({ command -v readlink >/dev/null 2>&1 && readlink "$self"; } || /usr/bin/readlink "$self")
-  case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
-done
-case $self in */*) dir=\${self%/*} ;; *) dir=. ;; esac
-if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ]; then
-  MIRRORAUTH_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
-  export MIRRORAUTH_NODE_EXTRA_CA_CERTS
-  unset NODE_EXTRA_CA_CERTS
-fi
-exec node "$dir/../${target}" "$@"
-`;
 mkdirSync(path.join(dist, 'bin'), { recursive: true });
 for (const [name, target] of [
   ['mirrorauth', 'mirrorauth.cjs'],
   ['docker-credential-mirrorauth', 'docker-credential-mirrorauth.cjs'],
 ]) {
-  writeFileSync(path.join(dist, 'bin', name), launcher(target));
+  writeFileSync(path.join(dist, 'bin', name), launcher(`exec node "$dir/../${target}" "$@"`));
   chmodSync(path.join(dist, 'bin', name), 0o755);
 }

@@ -14,6 +14,7 @@ import { copyFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { launcher } from './lib/launcher.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.resolve(process.argv[2] ?? path.join(repo, 'dist-sea'));
@@ -56,23 +57,7 @@ execFileSync(
 );
 // sh launchers, as for the npm install: NODE_EXTRA_CA_CERTS is moved aside (the program trusts its CAs itself)
 for (const name of ['mirrorauth', 'docker-credential-mirrorauth']) {
-  writeFileSync(
-    path.join(out, name),
-    `#!/bin/sh
-self=$0
-while [ -h "$self" ]; do
-  link=$({ command -v readlink >/dev/null 2>&1 && readlink "$self"; } || /usr/bin/readlink "$self")
-  case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
-done
-case $self in */*) dir=\${self%/*} ;; *) dir=. ;; esac
-if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ]; then
-  MIRRORAUTH_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
-  export MIRRORAUTH_NODE_EXTRA_CA_CERTS
-  unset NODE_EXTRA_CA_CERTS
-fi
-MIRRORAUTH_PROGRAM=${name} exec "$dir/mirrorauth.bin" "$@"
-`,
-  );
+  writeFileSync(path.join(out, name), launcher(`MIRRORAUTH_PROGRAM=${name} exec "$dir/mirrorauth.bin" "$@"`));
   chmodSync(path.join(out, name), 0o755);
 }
 process.stdout.write(`built ${exe} with the launchers mirrorauth and docker-credential-mirrorauth\n`);

@@ -21,6 +21,7 @@ import { inspectHostDir, type DirInspection } from '../hosts/resolve.js';
 import type { CriAuth } from '../hosts/roots.js';
 import type { Diagnostic } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
+import { findOnPath } from '../system/path-lookup.js';
 import type { System } from '../system/system.js';
 import { shellCommand } from '../shell.js';
 
@@ -56,18 +57,6 @@ function lineOfKey(text: string | null, key: string): number | null {
   if (text === null) return null;
   const i = text.indexOf(JSON.stringify(key));
   return i < 0 ? null : text.slice(0, i).split('\n').length;
-}
-
-async function onPath(sys: System, program: string): Promise<boolean> {
-  for (const dir of (sys.env.PATH ?? '').split(':').filter(Boolean)) {
-    try {
-      const st = await sys.fs.stat(`${dir}/${program}`);
-      if (st.isFile && (st.mode & 0o111) !== 0) return true;
-    } catch {
-      /* not here */
-    }
-  }
-  return false;
 }
 
 /**
@@ -355,7 +344,7 @@ const CHECKS: Check[] = [
       for (const [k, h] of ctx.docker.credHelpers) if (!helpers.has(h)) helpers.set(h, k);
       const out: Diagnostic[] = [];
       for (const [helper, where] of helpers) {
-        if (await onPath(sys, `docker-credential-${helper}`)) continue;
+        if ((await findOnPath(sys, `docker-credential-${helper}`)) !== null) continue;
         out.push(
           diagnostic('CRED_HELPER_MISSING', {
             message: `Docker's config names the helper "${helper}" (${where === 'credsStore' ? 'credsStore' : `credHelpers["${where}"]`}), but docker-credential-${helper} is not on PATH: every lookup through it fails`,

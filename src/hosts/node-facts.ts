@@ -5,9 +5,9 @@
  * binary (path, size, mtime) in the user's cache dir, so a command pays for
  * the child process once per containerd upgrade, not on every call.
  */
-import { errnoCode } from '../errors.js';
 import type { System } from '../system/system.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
+import { findOnPath } from '../system/path-lookup.js';
 import { DEFAULT_CONTAINERD_VERSION, parseContainerdVersion, type ContainerdVersion } from './version.js';
 
 /** Where the containerd version came from, as every output states it. */
@@ -34,20 +34,6 @@ export function versionFromOutput(text: string): string | null {
   for (const word of first.trim().split(/\s+/).slice(1)) {
     const m = /^v?(\d+\.\d+\.\d+(?:-(?:alpha|beta|rc)[0-9A-Za-z.]*)?)/.exec(word);
     if (m) return m[1] as string;
-  }
-  return null;
-}
-
-async function onPath(sys: System, name: string): Promise<{ path: string; size: number; mtimeMs: number } | null> {
-  for (const dir of (sys.env.PATH ?? '').split(':')) {
-    if (dir === '') continue;
-    const p = `${dir.replace(/\/+$/, '')}/${name}`;
-    try {
-      const st = await sys.fs.stat(p);
-      if (st.isFile) return { path: p, size: st.size, mtimeMs: st.mtimeMs };
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR' && errnoCode(e) !== 'EACCES') throw e;
-    }
   }
   return null;
 }
@@ -96,8 +82,9 @@ export async function detectContainerdVersion(sys: System): Promise<VersionChoic
   ];
   const cache = await readCache(sys);
   for (const probe of probes) {
-    const bin = await onPath(sys, probe.name);
-    if (bin === null) continue;
+    const found = await findOnPath(sys, probe.name);
+    if (found === null) continue;
+    const bin = { path: found.path, size: found.stat.size, mtimeMs: found.stat.mtimeMs };
     const hit = cache.find((c) => c.path === bin.path && c.size === bin.size && c.mtimeMs === bin.mtimeMs);
     if (hit) return { version: parseContainerdVersion(hit.version), source: hit.source, binary: bin.path };
     const out = await sys.spawn(bin.path, probe.args, { timeoutMs: 5000 });

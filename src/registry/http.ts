@@ -6,6 +6,7 @@
 import type { Agent } from 'undici';
 import { MirrorauthError } from '../errors.js';
 import type { System } from '../system/system.js';
+import { pemCertificates } from './trust.js';
 import type { SecureContext } from 'node:tls';
 
 export interface TlsSettings {
@@ -86,9 +87,7 @@ export async function secureContextFor(tls: TlsSettings): Promise<SecureContext>
   const first = tls.clientCerts[0];
   const ctx = tlsMod.createSecureContext(first ? { cert: first.cert, key: first.key } : {});
   const store = ctx.context as { addCACert(pem: string): void };
-  const pems = [...tls.ca, ...((await tls.lazyCa?.()) ?? [])].flatMap(
-    (text) => text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [],
-  );
+  const pems = [...tls.ca, ...((await tls.lazyCa?.()) ?? [])].flatMap(pemCertificates);
   for (const pem of pems) if (!knownRoots.has(body(pem))) store.addCACert(pem);
   contexts.set(tls, ctx);
   return ctx;
@@ -110,7 +109,7 @@ export async function unloadedExtraCaPems(sys: System): Promise<string[]> {
   if (file === null) return [];
   const hit = extraCaCache.get(file);
   if (hit) return hit;
-  const pems = ((await sys.fs.readText(file).catch(() => '')).match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(String);
+  const pems = pemCertificates(await sys.fs.readText(file).catch(() => ''));
   extraCaCache.set(file, pems);
   return pems;
 }

@@ -12,6 +12,11 @@ import type { TlsSettings } from './http.js';
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
+/** pemCertificates splits a text (a bundle, a ca.crt) into its PEM certificates. */
+export function pemCertificates(text: string): string[] {
+  return text.match(PEM) ?? [];
+}
+
 export interface TrustSources {
   /** PEM certificates, in the order they were found. */
   ca: string[];
@@ -21,7 +26,7 @@ export interface TrustSources {
 
 async function readPems(sys: System, file: string): Promise<string[]> {
   try {
-    return (await sys.fs.readText(file)).match(PEM) ?? [];
+    return pemCertificates(await sys.fs.readText(file));
   } catch {
     return [];
   }

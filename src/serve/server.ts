@@ -12,6 +12,7 @@ import { errnoCode, MirrorauthError } from '../errors.js';
 import { isLoopbackIp } from '../hosts/go-semantics.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { streamClient, unloadedExtraCaPems, type StreamClient, type TlsSettings } from '../registry/http.js';
+import { systemTrust } from '../registry/trust.js';
 import { tlsSettingsFor } from '../registry/tls.js';
 import type { System } from '../system/system.js';
 import { handle, routeTable, type AccessRecord, type RouteCredential, type RouteTable } from './proxy.js';
@@ -59,17 +60,9 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
+/** systemCa: the system store (as logins trust it) plus a NODE_EXTRA_CA_CERTS file the launcher kept Node from loading. */
 async function systemCa(sys: System): Promise<string[]> {
-  // a NODE_EXTRA_CA_CERTS file the launcher kept Node from loading is trusted as Node would have
-  const extra = await unloadedExtraCaPems(sys);
-  for (const f of [sys.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].filter((x): x is string => !!x)) {
-    try {
-      return [await sys.fs.readText(f), ...extra];
-    } catch {
-      /* try the next */
-    }
-  }
-  return extra;
+  return [...(await systemTrust(sys)).ca, ...(await unloadedExtraCaPems(sys))];
 }
 
 /** inputSignature changes whenever a file the render depends on changes. */
