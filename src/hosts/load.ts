@@ -125,6 +125,11 @@ async function loadCertFiles(sys: System, dir: string): Promise<HostConfig> {
   return entry;
 }
 
+/** fatal: a hosts.toml that makes containerd fail before any host is tried. */
+function fatal(file: string, diagnostics: Diagnostic[]): LoadedDir {
+  return { entries: [], source: 'hosts.toml', file, fatal: true, diagnostics };
+}
+
 /** loadHostDir reads one host directory the way containerd's loadHostDir does. */
 export async function loadHostDir(sys: System, dir: string, version: ContainerdVersion): Promise<LoadedDir> {
   const file = joinDir(dir, 'hosts.toml');
@@ -133,20 +138,14 @@ export async function loadHostDir(sys: System, dir: string, version: ContainerdV
     text = await sys.fs.readText(file);
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') {
-      return {
-        entries: [],
-        source: 'hosts.toml',
-        file,
-        fatal: true,
-        diagnostics: [
-          diagnostic('HOSTS_FILE_UNREADABLE', {
-            message: `cannot read ${file}: ${(e as Error).message}; containerd fails every pull of this registry`,
-            file,
-            fix: errnoCode(e) === 'ENOTDIR' ? `${dir} is a file, not a directory: move it away` : 'make the file readable by containerd',
-            rule: 'R10',
-          }),
-        ],
-      };
+      return fatal(file, [
+        diagnostic('HOSTS_FILE_UNREADABLE', {
+          message: `cannot read ${file}: ${(e as Error).message}; containerd fails every pull of this registry`,
+          file,
+          fix: errnoCode(e) === 'ENOTDIR' ? `${dir} is a file, not a directory: move it away` : 'make the file readable by containerd',
+          rule: 'R10',
+        }),
+      ]);
     }
   }
   if (text === null || text.length === 0) {
@@ -167,16 +166,10 @@ export async function loadHostDir(sys: System, dir: string, version: ContainerdV
   if (parsed.ok) return { entries: parsed.hosts, source: 'hosts.toml', file, diagnostics: parsed.diagnostics, fatal: false };
   const f = parsed.failure;
   if (f.crash === true) {
-    return {
-      entries: [],
-      source: 'hosts.toml',
-      file,
-      fatal: true,
-      diagnostics: [
-        ...parsed.diagnostics,
-        diagnostic(f.code, { message: `${f.message}; ctr and every pull of this registry fail`, file, line: f.line, fix: f.fix, rule: f.rule }),
-      ],
-    };
+    return fatal(file, [
+      ...parsed.diagnostics,
+      diagnostic(f.code, { message: `${f.message}; ctr and every pull of this registry fail`, file, line: f.line, fix: f.fix, rule: f.rule }),
+    ]);
   }
   const diagnostics = [
     ...parsed.diagnostics,
