@@ -478,6 +478,9 @@ export function parseHostsToml(text: string, opts: ParseOptions): ParseResult {
   const v2 = hasFeature(opts.version, 'tomlV2');
   const parsed = parseToml(text, v2 ? 'v2' : 'v1');
   if (!parsed.ok) {
+    // go-toml v2 decodes while it parses: a crash on a line before the error happens first
+    const crash = v2 ? goTomlV2Crash(parsed.outline) : null;
+    if (crash !== null && (parsed.line === null || (crash.line ?? 0) < parsed.line)) return { ok: false, failure: crash, diagnostics: [] };
     return {
       ok: false,
       failure: {

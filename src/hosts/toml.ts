@@ -49,7 +49,10 @@ export interface TomlDocument {
   outline: OutlineEvent[];
 }
 
-export type TomlResult = { ok: true; doc: TomlDocument } | { ok: false; message: string; line: number | null; column: number | null };
+export type TomlResult =
+  | { ok: true; doc: TomlDocument }
+  /** `outline` holds the keys read before the error: go-toml v2 decodes as it parses, so they already took effect. */
+  | { ok: false; message: string; line: number | null; column: number | null; outline: OutlineEvent[] };
 
 class TomlSyntaxError extends Error {
   constructor(
@@ -541,7 +544,7 @@ export function parseToml(text: string, dialect: TomlDialect = 'v2'): TomlResult
     const data = p.parse();
     return { ok: true, doc: { data, outline: p.events } };
   } catch (e) {
-    if (e instanceof TomlSyntaxError) return { ok: false, message: e.message, line: e.line, column: e.column };
+    if (e instanceof TomlSyntaxError) return { ok: false, message: e.message, line: e.line, column: e.column, outline: p.events };
     throw e;
   }
 }

@@ -136,3 +136,15 @@ describe('containerd 2.x crashes (go-toml v2 panic)', () => {
     expect(v2.ok ? 'ok' : v2.failure.code).toBe('HOSTS_TOML_SYNTAX');
   });
 });
+
+describe('go-toml v2 decodes while it parses', () => {
+  it('a crashing key before a later TOML error still crashes containerd 2.x (the later error is never reached)', () => {
+    const text = 'host."https://m".capabilities = ["pull"]\nhost."https://m".skip_verify = true\n\n[host."https://m"]\n';
+    const v2 = parseHostsToml(text, opts('2.3.4'));
+    expect(v2.ok ? 'ok' : v2.failure.code).toBe('HOSTS_TOML_CRASH');
+    if (!v2.ok) expect(v2.failure.line).toBe(2);
+    // the error first, then the key: no crash, the file is rejected
+    const late = parseHostsToml('[host."https://m"]\n[host."https://m"]\nhost = 1\n', opts('2.3.4'));
+    expect(late.ok ? 'ok' : late.failure.code).toBe('HOSTS_TOML_SYNTAX');
+  });
+});
