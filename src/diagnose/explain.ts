@@ -162,17 +162,19 @@ async function clientViews(ctx: CredentialContext, x: ClientContext): Promise<St
   const { h, lookupHost, registry, isMirror } = x;
   const usable = h.unusable === null;
   const out: StockView[] = [];
+  /** A client's own lookup as a view; a lookup that fails (a locked keychain, a broken helper) says so. */
+  const lookedUp = async (client: ClientName, note: string, lookup: () => Promise<{ credential: Credential; source: LookupSource } | null>) => {
+    try {
+      const r = usable ? await lookup() : null;
+      out.push({ ...view(r?.credential ?? null, r?.source ?? null), client, note });
+    } catch (e) {
+      out.push({ ...view(null, null), client, note: `its lookup fails: ${(e as Error).message}` });
+    }
+  };
   // nerdctl >= 2.0: Docker's config for the lookup host and its variants, no namespace.
-  try {
-    const d = usable ? await dockerLookup(ctx, lookupHost, []) : null;
-    out.push({
-      ...view(d?.credential ?? null, d?.source ?? null),
-      client: 'nerdctl',
-      note: 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace',
-    });
-  } catch (e) {
-    out.push({ ...view(null, null), client: 'nerdctl', note: `its lookup fails: ${(e as Error).message}` });
-  }
+  await lookedUp('nerdctl', 'Docker config keyed by the host it contacts (host, host:443, https://host …); never a namespace', () =>
+    dockerLookup(ctx, lookupHost, []),
+  );
   const cri = x.criAuths?.get(lookupHost);
   const criCred = cri ? { username: cri.username, password: cri.password, identityToken: cri.identityToken, registryToken: '' } : null;
   const criSource: LookupSource | null = criCred ? { kind: 'auths', key: `registry.configs."${lookupHost}".auth` } : null;
@@ -214,26 +216,14 @@ async function clientViews(ctx: CredentialContext, x: ClientContext): Promise<St
     client: 'ctr',
     note: 'ctr reads no credential store; `ctr image pull --user USER:PASS` sends that one credential to every host',
   });
-  try {
-    const r = usable ? await resolveCredential(ctx, { host: lookupHost, path: '' }, null, { asHelper: true }) : null;
-    out.push({
-      ...view(r?.credential ?? null, r?.source ?? null),
-      client: 'helper',
-      note: `podman, skopeo, buildah and docker ask docker-credential-mirrorauth for "${lookupHost}" only (no path, no ns=); exec and render write config.json keyed the same way`,
-    });
-  } catch (e) {
-    out.push({ ...view(null, null), client: 'helper', note: `its lookup fails: ${(e as Error).message}` });
-  }
-  try {
-    const r = usable ? await resolveCredential(ctx, { host: lookupHost, path: endpointPath(h.path) }, null) : null;
-    out.push({
-      ...view(r?.credential ?? null, r?.source ?? null),
-      client: 'bazel',
-      note: 'Bazel asks with the URL it fetches; rules_oci and rules_docker URLs carry no ?ns=',
-    });
-  } catch (e) {
-    out.push({ ...view(null, null), client: 'bazel', note: `its lookup fails: ${(e as Error).message}` });
-  }
+  await lookedUp(
+    'helper',
+    `podman, skopeo, buildah and docker ask docker-credential-mirrorauth for "${lookupHost}" only (no path, no ns=); exec and render write config.json keyed the same way`,
+    () => resolveCredential(ctx, { host: lookupHost, path: '' }, null, { asHelper: true }),
+  );
+  await lookedUp('bazel', 'Bazel asks with the URL it fetches; rules_oci and rules_docker URLs carry no ?ns=', () =>
+    resolveCredential(ctx, { host: lookupHost, path: endpointPath(h.path) }, null),
+  );
   return out;
 }
 
