@@ -9,13 +9,53 @@
 //   dist/bin/mirrorauth, dist/bin/docker-credential-mirrorauth    POSIX sh launchers (package.json "bin"):
 //                   they move NODE_EXTRA_CA_CERTS aside so Node does not parse the file at start-up; the
 //                   code puts it back for children and adds its CAs to every TLS connection itself.
-// The keychain binding, undici and proper-lockfile stay external and load only when used.
+// The keychain binding stays external and loads only when used.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launcher } from './lib/launcher.mjs';
+
+/**
+ * lazyBuiltins: what third-party modules load at import but mirrorauth does not need there.
+ * commander requires node:child_process at load (for executable subcommands, which mirrorauth
+ * does not use), and child_process pulls in node:net: ~5 ms on every start. Inside commander that require
+ * becomes a proxy that loads the module on first use.
+ */
+function lazyBuiltins() {
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+        /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'node:child_process', namespace: 'lazy-builtin' } : undefined,
+      );
+      // cli-table3 measures every cell with string-width, whose emoji regex costs ~4 ms to compile on first use
+      b.onResolve({ filter: /^string-width$/ }, (args) =>
+        /[\\/]node_modules[\\/]cli-table3[\\/]/.test(args.importer) ? { path: path.join(repo, 'scripts/lib/fast-string-width.cjs') } : undefined,
+      );
+      // chalk probes the terminal when imported (node:tty, node:os: ~6 ms); mirrorauth decides the colour level
+      // itself (cli/style.ts: NO_COLOR, FORCE_COLOR, TTY) and only ever uses new Chalk({ level })
+      b.onResolve({ filter: /^#supports-color$/ }, (args) =>
+        /[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer) ? { path: 'supports-color', namespace: 'no-probe' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'no-probe' }, () => ({
+        loader: 'js',
+        contents: 'export const stdout = false; export const stderr = false; export default { stdout: false, stderr: false };',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        loader: 'js',
+        contents: `let m; const load = () => (m ??= require(${JSON.stringify(args.path)}));
+module.exports = new Proxy({}, {
+  get: (_, k) => load()[k],
+  has: (_, k) => k in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; },
+});`,
+      }));
+    },
+  };
+}
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(repo, 'dist');
@@ -24,13 +64,15 @@ const common = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['@napi-rs/keyring', 'undici', 'proper-lockfile'],
+  external: ['@napi-rs/keyring'],
   // import() becomes require(): the bundles run inside vm.Script, and require is the cheaper loader anyway
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__mirrorauth_import_meta_url' },
   // a file: URL for createRequire, built without loading node:url at start-up
   banner: { js: "const __mirrorauth_import_meta_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
   logLevel: 'warning',
+  plugins: [lazyBuiltins()],
+  minify: true,
 };
 await build({ ...common, entryPoints: [path.join(repo, 'src/fast.ts')], outfile: path.join(dist, 'fast.cjs') });
 await build({ ...common, entryPoints: [path.join(repo, 'src/bin-cli.ts')], outfile: path.join(dist, 'cli.cjs') });
@@ -42,15 +84,18 @@ const hash = (name) =>
 
 const files = {
   'load.cjs': `'use strict';
-// load(file, hash): run a CommonJS bundle through vm.Script with a V8 code cache (scripts/build-fast.mjs).
+// load(file, hash, variant): run a CommonJS bundle through vm.Script with a V8 code cache (scripts/build-fast.mjs).
+// The cache holds the functions the run that wrote it compiled, so each command (variant) keeps its own:
+// explain started from a cache that hosts wrote would compile its own functions on every start.
 const fs = require('node:fs');
 const vm = require('node:vm');
 const Module = require('node:module');
-module.exports = function load(file, hash) {
+module.exports = function load(file, hash, variant) {
   const source = fs.readFileSync(file, 'utf8');
-  const base = process.env.XDG_CACHE_HOME || require('node:os').homedir() + '/.cache';
-  const dir = base + '/mirrorauth/v8';
-  const cacheFile = dir + '/' + file.slice(file.lastIndexOf('/') + 1) + '-' + hash + '-' + process.version + '-' + process.arch + '.bin';
+  const cacheBase = process.env.XDG_CACHE_HOME || require('node:os').homedir() + '/.cache';
+  const dir = cacheBase + '/mirrorauth/v8';
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  const cacheFile = dir + '/' + base + '-' + (/^[a-z][a-z-]{0,23}$/.test(variant || '') ? variant : 'other') + '-' + hash + '-' + process.version + '-' + process.arch + '.bin';
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -65,8 +110,7 @@ module.exports = function load(file, hash) {
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
         // caches of earlier builds of this bundle are dead weight
-        const prefix = file.slice(file.lastIndexOf('/') + 1) + '-';
-        for (const old of fs.readdirSync(dir)) if (old.startsWith(prefix) && dir + '/' + old !== cacheFile && old.endsWith('.bin')) fs.rmSync(dir + '/' + old, { force: true });
+        for (const old of fs.readdirSync(dir)) if (old.startsWith(base + '-') && old.endsWith('.bin') && !old.includes('-' + hash + '-')) fs.rmSync(dir + '/' + old, { force: true });
       } catch {}
     });
   }
@@ -77,7 +121,7 @@ module.exports = function load(file, hash) {
 `,
   'docker-credential-mirrorauth.cjs': `#!/usr/bin/env node
 'use strict';
-const fast = require('./load.cjs')(__dirname + '/fast.cjs', '${hash('fast.cjs')}');
+const fast = require('./load.cjs')(__dirname + '/fast.cjs', '${hash('fast.cjs')}', process.argv[2] === 'get' ? 'get' : 'helper');
 fast.serveDockerHelper(fast.nodeSystem(), process.argv.slice(2)).then((code) => { process.exitCode = code; });
 `,
   'mirrorauth.cjs': `#!/usr/bin/env node
@@ -85,10 +129,10 @@ fast.serveDockerHelper(fast.nodeSystem(), process.argv.slice(2)).then((code) => 
 const argv = process.argv.slice(2);
 const load = require('./load.cjs');
 if (argv[0] === 'bazel' && argv[1] === 'get') {
-  const fast = load(__dirname + '/fast.cjs', '${hash('fast.cjs')}');
+  const fast = load(__dirname + '/fast.cjs', '${hash('fast.cjs')}', 'bazel');
   fast.serveBazel(fast.nodeSystem(), argv.slice(1)).then((code) => { process.exitCode = code; });
 } else {
-  const cli = load(__dirname + '/cli.cjs', '${hash('cli.cjs')}');
+  const cli = load(__dirname + '/cli.cjs', '${hash('cli.cjs')}', argv[0]);
   cli.main(argv);
 }
 `,

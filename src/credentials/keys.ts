@@ -4,7 +4,7 @@
  * `host[:port][/path]?ns=NAMESPACE` (docs/credential-keys.md).
  */
 import { DOCKER_HUB, DOCKER_HUB_CONFIG_KEY, isDockerHub } from '../hosts/docker-hub.js';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import { MirrorauthError } from '../errors.js';
 import { cleanPath, parseGoUrl, splitHostPort } from '../hosts/go-semantics.js';
 
@@ -181,7 +181,7 @@ export function parseNerdctlKey(key: string): NamespacedKey | null {
  * a unique host under the reserved .invalid TLD, so no real registry ever matches it (R3).
  */
 export function syntheticServerUrl(key: string): string {
-  return `https://${createHash('sha256').update(key).digest('hex').slice(0, 32)}.mirrorauth.invalid`;
+  return `https://${sha256Hex(key).slice(0, 32)}.mirrorauth.invalid`;
 }
 
 /** pathCovers: a key path applies to an endpoint path when it is equal or a parent segment. */

@@ -4,8 +4,8 @@
  * able to read (R12). Only the candidate paths of one registry are touched, so
  * the cost does not grow with the size of the certs.d tree.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { errnoCode } from '../errors.js';
+import { nodeCrypto } from '../system/lazy-crypto.js';
 import type { System } from '../system/system.js';
 import { cleanPath } from './go-semantics.js';
 import { diagnostic } from './diagnostics.js';
@@ -200,7 +200,7 @@ function validCertificates(text: string): number {
   if (hit !== undefined) return hit;
   const n = pemBlocks(text, /^CERTIFICATE$/).filter((b) => {
     try {
-      new X509Certificate(b);
+      new (nodeCrypto().X509Certificate)(b);
       return true;
     } catch {
       return false;
@@ -277,7 +277,8 @@ export async function checkTlsFiles(sys: System, hosts: RegistryHost[]): Promise
         const key = pemBlocks(keyText, /PRIVATE KEY$/)[0];
         if (cert === undefined) problem = `${certPath} holds no PEM certificate`;
         else if (key === undefined) problem = `${keyPath === '' ? certPath : keyPath} holds no PEM private key`;
-        else if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) problem = 'the private key does not match the certificate';
+        else if (!new (nodeCrypto().X509Certificate)(cert).checkPrivateKey(nodeCrypto().createPrivateKey(key)))
+          problem = 'the private key does not match the certificate';
       } catch (e) {
         problem = (e as Error).message;
       }

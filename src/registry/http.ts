@@ -1,11 +1,11 @@
 /**
  * HTTP for registries: per-host TLS from hosts.toml (CA files, client
- * certificates, skip_verify) through an undici dispatcher, no automatic
- * redirects (credentials must never follow one), and a cap on body size.
+ * certificates, skip_verify) as a secure context per settings, no automatic
+ * redirects (credentials must never follow one), and a cap on body size. The
+ * exchange itself is the System's (node:http, see system/http-client.ts).
  */
-import type { Agent } from 'undici';
 import { MirrorauthError } from '../errors.js';
-import type { System } from '../system/system.js';
+import type { HttpExchangeResult, System } from '../system/system.js';
 import { pemCertificates } from './trust.js';
 import type { SecureContext } from 'node:tls';
 
@@ -27,9 +27,14 @@ export function httpTimeoutMs(sys: System): number {
   return Number.isFinite(v) && v > 0 ? v : 30_000;
 }
 
+/** Response headers, read by name (case-insensitive). */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: string;
 }
 
@@ -93,14 +98,6 @@ export async function secureContextFor(tls: TlsSettings): Promise<SecureContext>
   return ctx;
 }
 
-/** dispatcherFor builds an undici Agent for per-host TLS; undici is loaded only when one is needed. */
-async function dispatcherFor(tls: TlsSettings | null | undefined): Promise<Agent | undefined> {
-  if (!tls || (tls.ca.length === 0 && tls.lazyCa === undefined && tls.clientCerts.length === 0 && !tls.skipVerify)) return undefined;
-  const { Agent } = await import('undici');
-  // extra CAs join Node's own roots (as containerd appends to the system pool), never replace them
-  return new Agent({ connect: { secureContext: await secureContextFor(tls), rejectUnauthorized: !tls.skipVerify } });
-}
-
 const extraCaCache = new Map<string, string[]>();
 
 /** unloadedExtraCaPems: the certificates of a NODE_EXTRA_CA_CERTS file the launcher kept Node from loading (read once). */
@@ -112,6 +109,16 @@ export async function unloadedExtraCaPems(sys: System): Promise<string[]> {
   const pems = pemCertificates(await sys.fs.readText(file).catch(() => ''));
   extraCaCache.set(file, pems);
   return pems;
+}
+
+/** headerBag reads response headers by name, case-insensitively; repeated ones joined with ", " (as fetch's Headers). */
+function headerBag(raw: Record<string, string | string[] | undefined>): ResponseHeaders {
+  return {
+    get(name) {
+      const v = raw[name.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
 }
 
 /** request sends one request; it never follows redirects and reads at most MAX_BODY_BYTES. */
@@ -126,79 +133,63 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
       skipVerify: false,
     };
   }
-  // Extra CAs only widen trust: try Node's own roots first (no undici Agent, no secure context to build, the
-  // common case of a public or plain-http registry), and only a chain Node rejects is retried with them.
+  // Extra CAs only widen trust: try Node's own roots first (no secure context to build, the common case of a
+  // public or plain-http registry), and only a chain Node rejects is retried with them.
   const caOnly = tls !== null && tls.clientCerts.length === 0 && !tls.skipVerify;
-  const attempt = async (withTls: TlsSettings | null): Promise<Response> => {
-    const dispatcher = await dispatcherFor(withTls);
-    const init = {
+  const plain = (x: TlsSettings | null) => x === null || (x.ca.length === 0 && x.lazyCa === undefined && x.clientCerts.length === 0 && !x.skipVerify);
+  const attempt = async (withTls: TlsSettings | null) =>
+    sys.httpRequest(url, {
       method: opts.method ?? 'GET',
       headers: opts.headers ?? {},
-      redirect: 'manual',
-      signal: AbortSignal.timeout(opts.timeoutMs ?? httpTimeoutMs(sys)),
       ...(opts.body !== undefined ? { body: opts.body } : {}),
-      ...(dispatcher ? { dispatcher } : {}),
-    } as unknown as RequestInit;
-    try {
-      return await sys.fetch(url, init);
-    } finally {
-      void dispatcher?.close();
-    }
-  };
-  const trustCode = (e: unknown) => (e as { cause?: { code?: string } }).cause?.code;
-  let res: Response;
+      timeoutMs: opts.timeoutMs ?? httpTimeoutMs(sys),
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...(withTls !== null && !plain(withTls) && url.startsWith('https:')
+        ? { tls: { key: withTls, secureContext: await secureContextFor(withTls), rejectUnauthorized: !withTls.skipVerify } }
+        : {}),
+    });
+  const codeOf = (e: unknown) => (e as { code?: string }).code;
+  let res: HttpExchangeResult;
   try {
     try {
       res = await attempt(caOnly && opts.body === undefined ? null : tls);
     } catch (e) {
-      const code = trustCode(e);
+      const code = codeOf(e);
       if (!(caOnly && opts.body === undefined && code !== undefined && TLS_TRUST_CODES.has(code))) throw e;
       res = await attempt(tls);
     }
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (e as Error).message;
-    if (cause?.code !== undefined && TLS_TRUST_CODES.has(cause.code)) {
+    const code = codeOf(e);
+    if (code !== undefined && TLS_TRUST_CODES.has(code)) {
       const u = new URL(url);
       const cert = await peerCertificate(u).catch(() => null);
       const host = u.host;
       throw new MirrorauthError(
         'TLS_UNTRUSTED',
-        `the TLS certificate of ${host}${cert ? ` (${cert})` : ''} is not trusted (${cause.code})${opts.trustedFrom && opts.trustedFrom.length > 0 ? `; trusted: Node's roots, ${opts.trustedFrom.join(', ')}` : ''}`,
+        `the TLS certificate of ${host}${cert ? ` (${cert})` : ''} is not trusted (${code})${opts.trustedFrom && opts.trustedFrom.length > 0 ? `; trusted: Node's roots, ${opts.trustedFrom.join(', ')}` : ''}`,
         {
           hint: `give the CA that signed it: --ca-file CA.pem, or save it as /etc/containerd/certs.d/${host}/ca.crt (containerd reads it too) or /etc/docker/certs.d/${host}/ca.crt; SSL_CERT_FILE replaces the system bundle`,
           cause: e,
         },
       );
     }
+    if ((e as { phase?: string }).phase === 'body') {
+      throw new MirrorauthError(
+        'REGISTRY_ERROR',
+        `${new URL(url).origin} sent its answer but did not finish it: ${code === 'ETIMEDOUT' ? 'timed out' : (code ?? (e as Error).message)}`,
+        {
+          hint: 'the server or the network is too slow, or the server is broken; nothing was stored',
+          cause: e,
+        },
+      );
+    }
+    const why = code === 'ETIMEDOUT' ? 'timed out' : (code ?? (e as Error).message);
     throw new MirrorauthError('REGISTRY_ERROR', `cannot reach ${new URL(url).origin}: ${why}`, {
       hint: 'check the address and that the registry is running; for a plain-http registry outside loopback pass --insecure',
       cause: e,
     });
   }
-  const reader = res.body?.getReader();
-  let received = 0;
-  const chunks: Uint8Array[] = [];
-  if (reader) {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.byteLength;
-        if (received > MAX_BODY_BYTES) {
-          await reader.cancel();
-          break;
-        }
-        chunks.push(value);
-      }
-    } catch (e) {
-      throw new MirrorauthError('REGISTRY_ERROR', `${new URL(url).origin} sent its answer but did not finish it: timed out (${(e as Error).name})`, {
-        hint: 'the server or the network is too slow, or the server is broken; nothing was stored',
-        cause: e,
-      });
-    }
-  }
-  return { status: res.status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+  return { status: res.status, headers: headerBag(res.headers), body: res.body.toString('utf8') };
 }
 
 /** A response whose body is streamed, never buffered (the serve proxy's data path). */

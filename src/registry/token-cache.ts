@@ -5,7 +5,7 @@
  * (never the secret itself). Every read checks expiry; a corrupted file is
  * discarded, never fatal.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
 
@@ -39,14 +39,12 @@ export function tokenCacheFile(sys: System): string {
 
 /** tokenKey identifies a token by realm, service, sorted scopes and a hash of the credential. */
 export function tokenKey(realm: string, service: string | null, scopes: string[], identity: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify([realm, service ?? '', [...new Set(scopes)].sort(), identity]))
-    .digest('hex');
+  return sha256Hex(JSON.stringify([realm, service ?? '', [...new Set(scopes)].sort(), identity]));
 }
 
 /** credentialIdentity hashes who is asking, so a token is never shared between credentials. */
 export function credentialIdentity(username: string, secret: string): string {
-  return createHash('sha256').update(`${username}\u0000${secret}`).digest('hex');
+  return sha256Hex(`${username}\u0000${secret}`);
 }
 
 export class TokenCache {

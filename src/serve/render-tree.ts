@@ -11,7 +11,7 @@
  * Files are replaced atomically; containerd re-reads hosts directories on every
  * pull, so a re-render takes effect without a restart.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../system/lazy-crypto.js';
 import { resolveCredential, findNamespaced, isSameRegistry, type CredentialContext } from '../credentials/resolve.js';
 import { canonicalHost, canonicalNamespace, parseNamespacedKey } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
@@ -222,7 +222,7 @@ export async function writeServeTree(sys: System, outDir: string, plan: ServeTre
     const st = await lstatOrNull(sys, path);
     if (d.kind === 'link') {
       if (st?.isSymbolicLink && (await sys.fs.readlink(path)) === d.target) continue;
-      const tmp = `${outDir}/.${name}.${randomBytes(6).toString('hex')}.tmp`;
+      const tmp = `${outDir}/.${name}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
       await sys.fs.symlink(d.target, tmp);
       if (st !== null && !st.isSymbolicLink) await sys.fs.rm(path, { recursive: true, force: true });
       await sys.fs.rename(tmp, path); // a symlink replaces a symlink atomically

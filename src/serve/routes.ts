@@ -8,8 +8,8 @@
  * there). The proxy dials only endpoints that a route names; `ns` and the id
  * are looked up, never dialled (docs/serve.md, "Threat model").
  */
-import { createHash } from 'node:crypto';
 import { endpointPath } from '../credentials/keys.js';
+import { sha256Hex } from '../hash.js';
 import type { Capability, HostConfig } from '../hosts/types.js';
 
 export const MANIFEST_FILE = '.mirrorauth-serve.json';
@@ -61,7 +61,7 @@ export interface ServeManifest {
 /** routeId is stable for one endpoint and namespace, so re-rendering never churns the tree. */
 export function routeId(endpoint: RouteEndpoint, namespace: string | null): string {
   const text = `${endpoint.scheme}://${endpoint.host.toLowerCase()}${endpoint.apiPath}\n${namespace ?? '*'}`;
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return sha256Hex(text).slice(0, 16);
 }
 
 /** keyPathOf is the credential-key path of a route's endpoint (`/v2/proxy` for Harbor, `` for most). */

@@ -3,7 +3,7 @@
  * the namespaced store. The rendered hosts.toml sends it as a static header;
  * registries.conf clients present it as a Basic password.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../system/lazy-crypto.js';
 import { errnoCode, MirrorauthError } from '../errors.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
@@ -26,7 +26,7 @@ export async function loadOrCreateSecret(sys: System, dockerDir: string): Promis
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
   }
-  const secret = randomBytes(32).toString('base64url');
+  const secret = nodeCrypto().randomBytes(32).toString('base64url');
   await writeFileAtomic(sys, file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }

@@ -7,7 +7,6 @@
  * user's files (sudo with their DOCKER_CONFIG), new files and directories get
  * the owner of what they replace or sit in, so the owner is never locked out.
  */
-import { randomUUID } from 'node:crypto';
 import { errnoCode } from '../errors.js';
 import type { System } from './system.js';
 
@@ -72,6 +71,13 @@ async function realTarget(sys: System, target: string): Promise<string> {
   return p;
 }
 
+let tmpCounter = 0;
+/** tmpSuffix: a name part no other writer picks at the same moment (time, a per-process counter, randomness). */
+function tmpSuffix(): string {
+  tmpCounter += 1;
+  return `${Date.now().toString(36)}${tmpCounter.toString(36)}${Math.random().toString(36).slice(2, 12)}`;
+}
+
 export async function writeFileAtomic(sys: System, target: string, data: string, options: { mode?: number; keepMode?: boolean } = {}): Promise<void> {
   const real = await realTarget(sys, target);
   const dir = dirname(real);
@@ -84,7 +90,8 @@ export async function writeFileAtomic(sys: System, target: string, data: string,
       if (errnoCode(e) !== 'ENOENT') throw e;
     }
   }
-  const tmp = `${dir}/.${basename(real)}.${randomUUID()}.tmp`;
+  // unique enough without node:crypto (4–7 ms to load): 'wx' refuses a name that exists, and a failed write leaves nothing
+  const tmp = `${dir}/.${basename(real)}.${tmpSuffix()}.tmp`;
   try {
     await sys.fs.writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
     await sys.fs.chmod(tmp, mode);

@@ -6,11 +6,31 @@
 import { MirrorauthError } from '../errors.js';
 import type * as ChildProcessModule from 'node:child_process';
 import { createRequire } from 'node:module';
-import { promises as fsp, readdirSync, readFileSync, statSync, lstatSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import type * as TtyModule from 'node:tty';
-import { performance } from 'node:perf_hooks';
+import { nodeHttpRequest, nodeSpeaksTls } from './http-client.js';
+import { takeLock, type LockFs } from './lock.js';
 import type { ChildHandle, DirEntry, FileStat, FileSystem, OutputStream, SpawnOptions, SpawnResult, System } from './system.js';
 
 function toStat(s: Stats): FileStat {
@@ -27,8 +47,8 @@ function toStat(s: Stats): FileStat {
 }
 
 const nodeFs: FileSystem = {
-  // reads are synchronous: the files are small (configs, hosts.toml, PEM), and fs.promises would start
-  // libuv's thread pool on the helpers' start-up path (~5 ms) for nothing
+  // synchronous: the files are small (configs, hosts.toml, PEM), and fs.promises would load its module and
+  // start libuv's thread pool (~5 ms) on every start-up path for nothing
   readText: async (p) => readFileSync(p, 'utf8'),
   stat: async (p) => toStat(statSync(p)),
   lstat: async (p) => toStat(lstatSync(p)),
@@ -38,23 +58,38 @@ const nodeFs: FileSystem = {
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return out;
   },
-  writeFile: (p, data, options) => fsp.writeFile(p, data, options),
+  // writes are synchronous too, for the same reason: a login writes two small files
+  writeFile: async (p, data, options) => writeFileSync(p, data, options),
   mkdir: async (p, options) => {
-    await fsp.mkdir(p, options);
+    mkdirSync(p, options);
   },
-  rename: (a, b) => fsp.rename(a, b),
-  unlink: (p) => fsp.unlink(p),
-  chmod: (p, mode) => fsp.chmod(p, mode),
-  realpath: (p) => fsp.realpath(p),
-  rm: (p, options) => fsp.rm(p, options),
-  symlink: (target, p) => fsp.symlink(target, p),
-  readlink: (p) => fsp.readlink(p),
-  chown: (p, uid, gid) => fsp.chown(p, uid, gid),
+  rename: async (a, b) => renameSync(a, b),
+  unlink: async (p) => unlinkSync(p),
+  chmod: async (p, mode) => chmodSync(p, mode),
+  realpath: async (p) => realpathSync(p),
+  rm: async (p, options) => rmSync(p, options),
+  symlink: async (target, p) => symlinkSync(target, p),
+  readlink: async (p) => readlinkSync(p),
+  chown: async (p, uid, gid) => chownSync(p, uid, gid),
 };
 
 // node:child_process and node:tty (which pulls in node:net) cost ~6 ms to load; the helpers rarely need them
 const lazyRequire = createRequire(import.meta.url);
-const isatty = (fd: number): boolean => (lazyRequire('node:tty') as typeof TtyModule).isatty(fd);
+/**
+ * isatty without loading node:tty when the answer is plainly no: a pipe, a file or a socket is no terminal,
+ * nor (on Linux) is a memory device such as /dev/null (character-device major 1). Only another character
+ * device is asked about.
+ */
+const isatty = (fd: number): boolean => {
+  try {
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    if (process.platform === 'linux' && ((st.rdev >> 8) & 0xfff) === 1) return false;
+  } catch {
+    return false;
+  }
+  return (lazyRequire('node:tty') as typeof TtyModule).isatty(fd);
+};
 const nodeSpawn: typeof ChildProcessModule.spawn = ((...args: Parameters<typeof ChildProcessModule.spawn>) =>
   (lazyRequire('node:child_process') as typeof ChildProcessModule).spawn(...args)) as typeof ChildProcessModule.spawn;
 
@@ -235,6 +270,17 @@ if (movedExtraCa !== undefined) {
   if (process.env.NODE_EXTRA_CA_CERTS === undefined && movedExtraCa !== '') process.env.NODE_EXTRA_CA_CERTS = movedExtraCa;
 }
 
+const lockFs: LockFs = {
+  mkdir: (p) => mkdirSync(p),
+  stat: (p) => statSync(p),
+  rename: (a, b) => renameSync(a, b),
+  rmdir: (p) => rmdirSync(p),
+  touch: (p) => {
+    const now = new Date();
+    utimesSync(p, now, now);
+  },
+};
+
 /** nodeSystem returns the System backed by the running Node process. */
 export function nodeSystem(): System {
   return {
@@ -244,9 +290,11 @@ export function nodeSystem(): System {
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
     homedir: () => os.homedir(),
     now: () => Date.now(),
-    monotonic: () => performance.now(),
+    // process.hrtime, not performance.now(): node:perf_hooks costs ~3 ms to load
+    monotonic: () => Number(process.hrtime.bigint()) / 1e6,
     fs: nodeFs,
-    fetch: (...args) => globalThis.fetch(...args),
+    httpRequest: nodeHttpRequest,
+    speaksTls: nodeSpeaksTls,
     spawn,
     spawnInherited,
     onSignals,
@@ -254,17 +302,21 @@ export function nodeSystem(): System {
     lookup: async (host) => (await (await import('node:dns/promises')).lookup(host, { all: true })).map((a) => a.address),
     signalNumber: (name) => (os.constants.signals as Record<string, number | undefined>)[name],
     tmpdir: () => os.tmpdir(),
-    lock: async (path) => {
-      const { default: lockfile } = await import('proper-lockfile');
-      const release = await lockfile.lock(path, {
-        realpath: false,
-        stale: 10_000,
-        retries: { retries: 200, minTimeout: 10, maxTimeout: 100, randomize: true },
-      });
-      return async () => {
-        await release();
-      };
-    },
+    lock: (path) =>
+      takeLock(lockFs, path, {
+        staleMs: 10_000,
+        retries: 200,
+        minWaitMs: 10,
+        maxWaitMs: 100,
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        random: () => Math.random(),
+        every: (ms, fn) => {
+          const t = setInterval(fn, ms);
+          t.unref();
+          return () => clearInterval(t);
+        },
+      }),
     stdin: {
       get isTTY() {
         return isatty(0);

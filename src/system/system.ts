@@ -80,6 +80,24 @@ export interface InputStream {
   prompt(question: string, options?: { hidden?: boolean }): Promise<string>;
 }
 
+export interface HttpExchange {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The whole exchange, answer included, must finish within this; else an ETIMEDOUT error. */
+  timeoutMs: number;
+  /** Bytes of the body kept; the rest is dropped unread. */
+  maxBodyBytes: number;
+  /** For https: a secure context and whether to verify; connections are pooled per `key`. Absent: Node's defaults. */
+  tls?: { key: object; secureContext: import('node:tls').SecureContext; rejectUnauthorized: boolean };
+}
+
+export interface HttpExchangeResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
 export interface System {
   env: Readonly<Record<string, string | undefined>>;
   /**
@@ -97,7 +115,13 @@ export interface System {
   /** Monotonic milliseconds, for measuring durations. */
   monotonic(): number;
   fs: FileSystem;
-  fetch: typeof globalThis.fetch;
+  /** One HTTP exchange; redirects are never followed (registry/http.ts adds the policy). */
+  httpRequest(url: string, exchange: HttpExchange): Promise<HttpExchangeResult>;
+  /**
+   * Whether a port talks TLS, asked with a ClientHello and no TLS context: true (a TLS record came back),
+   * false (an HTTP answer), null (anything else). Lets an https-then-http fallback skip a doomed TLS attempt.
+   */
+  speaksTls(host: string, port: number, timeoutMs: number): Promise<boolean | null>;
   spawn(command: string, args: readonly string[], options?: SpawnOptions): Promise<SpawnResult>;
   /** Starts a child with the terminal inherited (for `mirrorauth exec`). */
   spawnInherited(command: string, args: readonly string[], options: { env: Record<string, string | undefined> }): ChildHandle;

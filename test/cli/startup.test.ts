@@ -3,7 +3,7 @@
  * and the V8 code cache (written once, used, rewritten when rejected, harmless when unwritable).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { repo, tempDir } from '../helpers/bin.js';
 
@@ -18,7 +18,17 @@ describe('the V8 code cache', () => {
     expect(first.status, first.stderr).toBe(0);
     const files = readdirSync(`${cache}/mirrorauth/v8`);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^cli\.cjs-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.bin$/);
+    expect(files[0]).toMatch(/^cli\.cjs-hosts-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.bin$/);
+    // one cache per command (each holds the functions its command compiled); an old build's is pruned
+    const old = (files[0] as string).replace(/-[0-9a-f]{16}-/, '-0000000000000000-');
+    writeFileSync(`${cache}/mirrorauth/v8/${old}`, 'an earlier build');
+    const explain = run({ XDG_CACHE_HOME: cache }, ['explain', 'alpine:3.19', '--hosts-dir', `${repo}/examples/certs.d`, '--config', tempDir()]);
+    expect(explain.status, explain.stderr).toBe(0);
+    const after = readdirSync(`${cache}/mirrorauth/v8`).sort();
+    expect(after).toHaveLength(2);
+    expect(after[0]).toMatch(/^cli\.cjs-explain-[0-9a-f]{16}-/);
+    expect(after[1]).toBe(files[0]);
+    expect(after).not.toContain(old);
     writeFileSync(`${cache}/mirrorauth/v8/${files[0]}`, 'not a code cache');
     const corrupt = run({ XDG_CACHE_HOME: cache });
     expect(corrupt.status, corrupt.stderr).toBe(0);
@@ -40,5 +50,78 @@ describe('the launchers', () => {
       encoding: 'utf8',
     });
     expect(r.stdout).toBe('/etc/ssl/certs/ca-certificates.crt');
+  });
+});
+
+/**
+ * What a start-up loads, read from the process itself (process.moduleLoadList, written at exit by a --require
+ * preload): the per-request helper and the everyday commands load no builtin they do not use, and a login to a
+ * plain-http loopback registry loads neither fetch's undici (60–100 ms to load, and its WebAssembly parser kept
+ * the process from exiting for another 100–150 ms) nor TLS (asked with a ClientHello first, see speaksTls).
+ */
+describe('what a start-up loads', () => {
+  const loaded = async (
+    cmd: string,
+    args: string[],
+    env: Record<string, string>,
+    input = '',
+  ): Promise<{ code: number | null; modules: string[]; stderr: string }> => {
+    const dir = tempDir();
+    writeFileSync(
+      `${dir}/preload.cjs`,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(`${dir}/loaded.json`)}, JSON.stringify(process.moduleLoadList)));\n`,
+    );
+    const { spawn } = await import('node:child_process');
+    const child = spawn(cmd, args, {
+      env: { ...process.env, NO_COLOR: '1', ...env, NODE_OPTIONS: `--require ${dir}/preload.cjs` },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    child.stdin.end(input);
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    const modules = (JSON.parse(readFileSync(`${dir}/loaded.json`, 'utf8')) as string[]).map((m) => m.replace(/^NativeModule /, ''));
+    return { code, modules, stderr };
+  };
+  const heavy = (modules: string[], names: string[]) => names.filter((n) => modules.includes(n));
+
+  it('docker-credential-mirrorauth get from config.json: no crypto, tty, net, child_process, perf_hooks, fs/promises or http', async () => {
+    const cfg = tempDir();
+    writeFileSync(`${cfg}/config.json`, JSON.stringify({ auths: { 'reg.example': { auth: Buffer.from('u:p').toString('base64') } } }));
+    const r = await loaded(`${repo}/dist/bin/docker-credential-mirrorauth`, ['get'], { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: tempDir() }, 'reg.example');
+    expect(r.code, r.stderr).toBe(0);
+    expect(heavy(r.modules, ['crypto', 'tty', 'net', 'child_process', 'perf_hooks', 'internal/fs/promises', 'http', 'https', 'tls'])).toEqual([]);
+  });
+
+  it('hosts and explain on the example: no crypto, tty, net or child_process', async () => {
+    for (const args of [
+      ['hosts', 'alpine:3.19', '--hosts-dir', `${repo}/examples/certs.d`],
+      ['explain', 'alpine:3.19', '--hosts-dir', `${repo}/examples/certs.d`, '--config', `${repo}/examples/docker`],
+    ]) {
+      const r = await loaded(launcher, args, { XDG_CACHE_HOME: tempDir() });
+      expect(r.code, r.stderr).toBe(0);
+      expect(heavy(r.modules, ['crypto', 'tty', 'net', 'child_process', 'internal/fs/promises']), args[0]).toEqual([]);
+    }
+  });
+
+  it('login to a plain-http loopback registry: no undici, no TLS, and the login works', async () => {
+    const { createServer } = await import('node:http');
+    const good = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
+    const server = createServer((req, res) => {
+      if (req.headers.authorization === good) return res.writeHead(200).end('{}');
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const cfg = tempDir();
+      const r = await loaded(launcher, ['login', host, '-u', 'alice', '--password-stdin', '--config', cfg], { XDG_CACHE_HOME: tempDir() }, 'alice-pw');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(`${cfg}/config.json`, 'utf8')).auths[host].auth).toBe(Buffer.from('alice:alice-pw').toString('base64'));
+      expect(heavy(r.modules, ['internal/deps/undici/undici', 'tls', '_tls_wrap', 'https', 'crypto'])).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -43,3 +43,27 @@ describe('output fits the terminal', () => {
     expect(wrapLine('short', 80)).toEqual(['short']);
   });
 });
+
+describe('the bundles’ string width for table cells (scripts/lib/fast-string-width.cjs)', () => {
+  it('measures as string-width does: ASCII, the symbols mirrorauth prints, colour, wide and emoji text', async () => {
+    const { createRequire } = await import('node:module');
+    const req = createRequire(import.meta.url);
+    const fast = req('../../scripts/lib/fast-string-width.cjs') as (s: unknown) => number;
+    const full = req('string-width') as (s: unknown) => number;
+    const samples = [
+      '',
+      'docker.io/library/alpine:3.19',
+      'https://mirror.corp/v2?ns=docker.io · pull — resolve … → done',
+      '\u001b[31mred\u001b[39m and \u001b[1mbold\u001b[22m',
+      '\u001b[2m· dim\u001b[22m',
+      '镜像 registry',
+      'ﾊﾝｶｸ and 全角',
+      'ship 🐳 it',
+      '© ® ™ ↔',
+      'tab\there',
+      'e\u0301 combining',
+      42,
+    ];
+    for (const s of samples) expect(fast(s), String(s)).toBe(full(s));
+  });
+});

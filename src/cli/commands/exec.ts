@@ -6,7 +6,7 @@
  * is removed when COMMAND exits, also on signals and errors; COMMAND's exit
  * code passes through (128+N when a signal ended it) and signals are forwarded.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../system/lazy-crypto.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { writeFileAtomic } from '../../system/atomic-write.js';
@@ -69,7 +69,7 @@ export async function execCommand(sys: System, command: string[], o: RenderOptio
   const base =
     (await memoryBackedDir(sys)) ??
     (warn(`no memory-backed file system found; the private config goes to ${sys.tmpdir()} (it is removed when the command exits)`), sys.tmpdir());
-  const dir = `${base.replace(/\/+$/, '')}/mirrorauth-exec-${randomBytes(8).toString('hex')}`;
+  const dir = `${base.replace(/\/+$/, '')}/mirrorauth-exec-${nodeCrypto().randomBytes(8).toString('hex')}`;
   await sys.fs.mkdir(dir, { mode: 0o700 });
   let removed = false;
   const cleanup = async () => {

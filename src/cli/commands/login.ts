@@ -90,6 +90,13 @@ function apiBaseFor(scheme: string, host: string, path: string): string {
 async function verifyAny(sys: System, target: Target, namespace: string | null, credential: Credential, warn: (s: string) => void): Promise<VerifyResult> {
   let lastError: unknown;
   for (const [i, base] of target.apiBases.entries()) {
+    const next = target.apiBases[i + 1];
+    if (base.startsWith('https://') && next?.startsWith('http://')) {
+      // docker's fallback for an insecure registry: https, then http. A port that answers a ClientHello in
+      // plain HTTP would fail the https attempt anyway; asking first spares building a TLS context (~45 ms).
+      const u = new URL(base);
+      if ((await sys.speaksTls(u.hostname, Number(u.port || 443), 2000)) === false) continue;
+    }
     try {
       if (base.startsWith('http://')) warn(`WARNING! ${base} is plain http: the password travels unencrypted.`);
       return await verifyCredential(sys, { apiBase: base, namespace, tls: target.tls, trustedFrom: target.trustedFrom }, credential);

@@ -1,0 +1,15 @@
+/**
+ * sha256Hex: the SHA-256 of a string's UTF-8 bytes, as lowercase hex.
+ *
+ * Pure JavaScript (@noble/hashes, audited, no dependencies) rather than
+ * node:crypto, whose first load costs 4–7 ms: the credential helpers and
+ * `bazel get` hash on every call (keychain names, token-cache keys), and a
+ * hash of a few hundred bytes takes microseconds either way. The digests are
+ * the same (test/hash.test.ts checks them against node:crypto).
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
