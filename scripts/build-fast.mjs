@@ -3,7 +3,7 @@
 // V8 code cache, and writes the launchers:
 //   dist/fast.cjs   docker-credential-mirrorauth and `mirrorauth bazel get` (the per-request helpers)
 //   dist/cli.cjs    every other command (hosts, explain, lookup, doctor, login …)
-//   dist/load.cjs   loads a bundle with vm.Script cachedData from ~/.cache/mirrorauth/v8 (keyed by the
+//   (loader)        written into each entry: loads a bundle with vm.Script cachedData from ~/.cache/mirrorauth/v8 (keyed by the
 //                   bundle's hash and the Node version; written atomically; ignored when rejected or unwritable)
 //   dist/mirrorauth.cjs, dist/docker-credential-mirrorauth.cjs   the node entry points
 //   dist/bin/mirrorauth, dist/bin/docker-credential-mirrorauth    POSIX sh launchers (package.json "bin"):
@@ -72,7 +72,7 @@ const common = {
   banner: { js: "const __mirrorauth_import_meta_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
   logLevel: 'warning',
   plugins: [lazyBuiltins()],
-  minify: true,
+  minify: process.env.MIRRORAUTH_NO_MINIFY !== '1',
 };
 await build({ ...common, entryPoints: [path.join(repo, 'src/fast.ts')], outfile: path.join(dist, 'fast.cjs') });
 await build({ ...common, entryPoints: [path.join(repo, 'src/bin-cli.ts')], outfile: path.join(dist, 'cli.cjs') });
@@ -82,15 +82,14 @@ const hash = (name) =>
     .digest('hex')
     .slice(0, 16);
 
-const files = {
-  'load.cjs': `'use strict';
-// load(file, hash, variant): run a CommonJS bundle through vm.Script with a V8 code cache (scripts/build-fast.mjs).
+// The loader is written into each entry file (one file read and module resolution fewer per start).
+const loader = `// load(file, hash, variant): run a CommonJS bundle through vm.Script with a V8 code cache (scripts/build-fast.mjs).
 // The cache holds the functions the run that wrote it compiled, so each command (variant) keeps its own:
 // explain started from a cache that hosts wrote would compile its own functions on every start.
 const fs = require('node:fs');
 const vm = require('node:vm');
 const Module = require('node:module');
-module.exports = function load(file, hash, variant) {
+function load(file, hash, variant) {
   const source = fs.readFileSync(file, 'utf8');
   const cacheBase = process.env.XDG_CACHE_HOME || require('node:os').homedir() + '/.cache';
   const dir = cacheBase + '/mirrorauth/v8';
@@ -117,17 +116,20 @@ module.exports = function load(file, hash, variant) {
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, file.slice(0, file.lastIndexOf('/')));
   return mod.exports;
-};
-`,
+}
+`;
+
+const files = {
   'docker-credential-mirrorauth.cjs': `#!/usr/bin/env node
 'use strict';
-const fast = require('./load.cjs')(__dirname + '/fast.cjs', '${hash('fast.cjs')}', process.argv[2] === 'get' ? 'get' : 'helper');
+${loader}
+const fast = load(__dirname + '/fast.cjs', '${hash('fast.cjs')}', process.argv[2] === 'get' ? 'get' : 'helper');
 fast.serveDockerHelper(fast.nodeSystem(), process.argv.slice(2)).then((code) => { process.exitCode = code; });
 `,
   'mirrorauth.cjs': `#!/usr/bin/env node
 'use strict';
+${loader}
 const argv = process.argv.slice(2);
-const load = require('./load.cjs');
 if (argv[0] === 'bazel' && argv[1] === 'get') {
   const fast = load(__dirname + '/fast.cjs', '${hash('fast.cjs')}', 'bazel');
   fast.serveBazel(fast.nodeSystem(), argv.slice(1)).then((code) => { process.exitCode = code; });
@@ -139,7 +141,7 @@ if (argv[0] === 'bazel' && argv[1] === 'get') {
 };
 for (const [name, text] of Object.entries(files)) {
   writeFileSync(path.join(dist, name), text);
-  if (!name.startsWith('load')) chmodSync(path.join(dist, name), 0o755);
+  chmodSync(path.join(dist, name), 0o755);
 }
 
 mkdirSync(path.join(dist, 'bin'), { recursive: true });

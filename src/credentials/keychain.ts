@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type { System } from '../system/system.js';
+import { lookupSecret } from './secret-service.js';
 
 export const KEYCHAIN_SERVICE = 'mirrorauth';
 
@@ -47,14 +48,24 @@ export async function openKeychain(sys: System, probe = true): Promise<KeychainO
   if (sys.platform === 'linux' && !sys.env.DBUS_SESSION_BUS_ADDRESS) {
     return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service' };
   }
-  let mod: KeyringModule;
-  try {
-    mod = createRequire(import.meta.url)('@napi-rs/keyring') as KeyringModule;
-  } catch (e) {
-    return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: `the keychain binding cannot be loaded: ${(e as Error).message}` };
+  let mod: KeyringModule | undefined;
+  const binding = (): KeyringModule => {
+    try {
+      return (mod ??= createRequire(import.meta.url)('@napi-rs/keyring') as KeyringModule);
+    } catch (e) {
+      throw new Error(`the keychain binding cannot be loaded: ${(e as Error).message}`);
+    }
+  };
+  // probing, writing and deleting go through the binding: load it now, so a missing one is told at open
+  if (probe) {
+    try {
+      binding();
+    } catch (e) {
+      return { ok: false, code: 'KEYCHAIN_UNAVAILABLE', message: (e as Error).message };
+    }
   }
   const options = sys.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
-  const entry = (account: string) => new mod.AsyncEntry(KEYCHAIN_SERVICE, account, options);
+  const entry = (account: string) => new (binding().AsyncEntry)(KEYCHAIN_SERVICE, account, options);
   const withTimeout = async <T>(f: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), OP_TIMEOUT_MS);
@@ -65,7 +76,14 @@ export async function openKeychain(sys: System, probe = true): Promise<KeychainO
     }
   };
   const keychain: Keychain = {
-    get: (account) => withTimeout((s) => entry(account).getPassword(s)),
+    get: async (account) => {
+      // the helpers' hot path: read over D-Bus directly when that is the plain case (secret-service.ts)
+      if (sys.platform === 'linux' && sys.uid !== undefined && sys.env.MIRRORAUTH_KEYCHAIN_DIRECT !== '0') {
+        const r = await lookupSecret({ address: sys.env.DBUS_SESSION_BUS_ADDRESS, uid: sys.uid, service: KEYCHAIN_SERVICE, account, timeoutMs: 1000 });
+        if (r !== 'fallback') return r.found ? r.secret : null;
+      }
+      return withTimeout((s) => entry(account).getPassword(s));
+    },
     set: (account, secret) => withTimeout((s) => entry(account).setPassword(secret, s)),
     delete: (account) => withTimeout((s) => entry(account).deleteCredential(s)),
   };
