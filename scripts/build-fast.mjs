@@ -69,7 +69,10 @@ const common = {
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__mirrorauth_import_meta_url' },
   // a file: URL for createRequire, built without loading node:url at start-up
-  banner: { js: "const __mirrorauth_import_meta_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
+  // and the bundle's own require for what loads on first use (src/system/node-require.ts)
+  banner: {
+    js: "const __mirrorauth_import_meta_url = 'file://' + __filename.split('/').map(encodeURIComponent).join('/'); const __mirrorauth_require = require;",
+  },
   logLevel: 'warning',
   plugins: [lazyBuiltins()],
   minify: process.env.MIRRORAUTH_NO_MINIFY !== '1',

@@ -4,7 +4,7 @@
  * Secret Service: the library's silent fallback to the kernel keyring is not
  * wanted. Unreachable (no D-Bus, no Secret Service) and locked are told apart.
  */
-import { createRequire } from 'node:module';
+import { nodeRequire } from '../system/node-require.js';
 import type { System } from '../system/system.js';
 import { lookupSecret } from './secret-service.js';
 
@@ -51,7 +51,7 @@ export async function openKeychain(sys: System, probe = true): Promise<KeychainO
   let mod: KeyringModule | undefined;
   const binding = (): KeyringModule => {
     try {
-      return (mod ??= createRequire(import.meta.url)('@napi-rs/keyring') as KeyringModule);
+      return (mod ??= nodeRequire('@napi-rs/keyring') as KeyringModule);
     } catch (e) {
       throw new Error(`the keychain binding cannot be loaded: ${(e as Error).message}`);
     }

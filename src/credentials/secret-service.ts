@@ -20,7 +20,7 @@
  * Writes and deletes always go through the binding.
  */
 import type { Socket } from 'node:net';
-import { createRequire } from 'node:module';
+import { nodeRequire } from '../system/node-require.js';
 
 export type SecretLookup = { found: true; secret: string } | { found: false } | 'fallback';
 
@@ -211,7 +211,7 @@ function parseMessages(buf: Buffer): { messages: Reply[]; rest: Buffer } {
 export function lookupSecret(opts: { address: string | undefined; uid: number; service: string; account: string; timeoutMs: number }): Promise<SecretLookup> {
   const path = busSocketPath(opts.address);
   if (path === null) return Promise.resolve('fallback');
-  const net = createRequire(import.meta.url)('node:net') as typeof import('node:net');
+  const net = nodeRequire('node:net') as typeof import('node:net');
   return new Promise((resolve) => {
     let settled = false;
     let socket: Socket;

@@ -14,10 +14,9 @@
  */
 import type * as HttpModule from 'node:http';
 import type * as HttpsModule from 'node:https';
-import { createRequire } from 'node:module';
+import { nodeRequire as lazyRequire } from './node-require.js';
 import type { HttpExchange, HttpExchangeResult } from './system.js';
 
-const lazyRequire = createRequire(import.meta.url);
 let httpMod: typeof HttpModule | undefined;
 let httpsMod: typeof HttpsModule | undefined;
 const http = () => (httpMod ??= lazyRequire('node:http') as typeof HttpModule);

@@ -4,10 +4,10 @@
  * modules on a start-up path ask for it here instead of importing it.
  */
 import type * as CryptoModule from 'node:crypto';
-import { createRequire } from 'node:module';
+import { nodeRequire } from './node-require.js';
 
 let mod: typeof CryptoModule | undefined;
 
 export function nodeCrypto(): typeof CryptoModule {
-  return (mod ??= createRequire(import.meta.url)('node:crypto') as typeof CryptoModule);
+  return (mod ??= nodeRequire('node:crypto') as typeof CryptoModule);
 }

@@ -5,7 +5,7 @@
  */
 import { MirrorauthError } from '../errors.js';
 import type * as ChildProcessModule from 'node:child_process';
-import { createRequire } from 'node:module';
+import { nodeRequire as lazyRequire } from './node-require.js';
 import {
   chmodSync,
   chownSync,
@@ -74,7 +74,6 @@ const nodeFs: FileSystem = {
 };
 
 // node:child_process and node:tty (which pulls in node:net) cost ~6 ms to load; the helpers rarely need them
-const lazyRequire = createRequire(import.meta.url);
 /**
  * isatty without loading node:tty when the answer is plainly no: a pipe, a file or a socket is no terminal,
  * nor (on Linux) is a memory device such as /dev/null (character-device major 1). Only another character
