@@ -2,7 +2,7 @@
  * A read-only Secret Service client speaking D-Bus itself, for the one call
  * on the credential helpers' hot path: the secret of (service, account).
  *
- * Why: @napi-rs/keyring opens a new bus connection and an encrypted
+ * Why: the keychain binding (keychain.ts) opens a new bus connection and an encrypted
  * (Diffie-Hellman) session for every entry it creates, ~20 ms before the
  * first byte of the secret, plus ~5 ms to load the binding; a `get` from the
  * keychain cost 1.75x a bare `node -e 0` against 1.2x from a file. This
@@ -206,7 +206,7 @@ function parseMessages(buf: Buffer): { messages: Reply[]; rest: Buffer } {
 
 /**
  * lookupSecret reads the secret stored for (service, account) with the
- * attributes @napi-rs/keyring writes ({service, username}).
+ * attributes the keychain binding writes ({service, username}).
  */
 export function lookupSecret(opts: { address: string | undefined; uid: number; service: string; account: string; timeoutMs: number }): Promise<SecretLookup> {
   const path = busSocketPath(opts.address);
