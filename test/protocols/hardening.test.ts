@@ -192,6 +192,46 @@ describe('5. exec and signals', () => {
     expect(await exited).toBe(128 + n);
     expect(existsSync(dir)).toBe(false);
   });
+  it('a signal that arrives while the command is being started is not lost: the command gets it, the directory goes', async () => {
+    // the window the SIGPWR/SIGALRM cases above hit under load: the child runs before the handlers were installed
+    const base = nodeSystem();
+    const cfgDir = cfg();
+    let handler: ((signal: string) => void) | null = null;
+    let killedWith: string | null = null;
+    let privateDir = '';
+    const sys = {
+      ...base,
+      env: { ...process.env, ...noKeychain, XDG_RUNTIME_DIR: tempDir() },
+      stderr: { isTTY: false, write: () => undefined },
+      onSignals: (h: (signal: string) => void) => {
+        handler = h;
+        return () => (handler = null);
+      },
+      spawnInherited: (_cmd: string, _args: readonly string[], o: { env: Record<string, string | undefined> }) => {
+        privateDir = o.env.DOCKER_CONFIG ?? '';
+        // the signal lands while the child is being created, before spawnInherited returns
+        handler?.('SIGPWR');
+        let resolveWait: (r: { code: number | null; signal: string | null; error: string | null }) => void = () => undefined;
+        const waited = new Promise<{ code: number | null; signal: string | null; error: string | null }>((r) => (resolveWait = r));
+        // a command nobody signals runs on and ends by itself with 0
+        const timer = setTimeout(() => resolveWait({ code: 0, signal: null, error: null }), 300);
+        return {
+          wait: () => waited,
+          kill: (signal: string) => {
+            killedWith = signal;
+            clearTimeout(timer);
+            resolveWait({ code: null, signal, error: null });
+          },
+        };
+      },
+    };
+    const { execCommand } = await import('../../src/cli/commands/exec.js');
+    const code = await execCommand(sys as unknown as typeof base, ['sh', '-c', 'true'], { registry: ['r.example'], config: cfgDir });
+    expect(killedWith).toBe('SIGPWR');
+    expect(code).toBe(128 + 30);
+    expect(privateDir).not.toBe('');
+    expect(existsSync(privateDir)).toBe(false);
+  });
   it.each([
     ['SIGABRT', 6],
     ['SIGSEGV', 11],

@@ -10,7 +10,7 @@ import { nodeCrypto } from '../../system/lazy-crypto.js';
 import { openCredentials } from '../../credentials/resolve.js';
 import { EXIT, MirrorauthError } from '../../errors.js';
 import { writeFileAtomic } from '../../system/atomic-write.js';
-import type { System } from '../../system/system.js';
+import type { ChildHandle, System } from '../../system/system.js';
 import { styleFor } from '../style.js';
 import { collectFor, renderSets, type RenderOptions } from './render.js';
 
@@ -96,9 +96,14 @@ export async function execCommand(sys: System, command: string[], o: RenderOptio
       // with --helper the command's docker-credential-mirrorauth must read the user's store, not this copy
       MIRRORAUTH_DOCKER_CONFIG: user.dockerDir,
     };
-    const child = sys.spawnInherited(command[0] as string, command.slice(1), { env });
-    // every catchable terminating signal is passed on, and the directory removed after the command ends
-    unsubscribe = sys.onSignals((signal) => child.kill(signal), 'all');
+    // every catchable terminating signal is passed on, and the directory removed after the command ends. The
+    // handlers go in before the command starts: a signal sent once the command is visibly running (it may run
+    // before spawn returns) would otherwise end mirrorauth by its default action and leave the directory.
+    let child: ChildHandle | null = null;
+    let early: string | null = null;
+    unsubscribe = sys.onSignals((signal) => (child !== null ? child.kill(signal) : (early ??= signal)), 'all');
+    child = sys.spawnInherited(command[0] as string, command.slice(1), { env });
+    if (early !== null) child.kill(early);
     const r = await child.wait();
     if (r.error !== null) throw new MirrorauthError('USAGE', `cannot run ${command[0]}: ${r.error}`, { hint: 'check the command name and PATH' });
     if (r.signal !== null) return 128 + (sys.signalNumber(r.signal) ?? 1);
