@@ -226,7 +226,7 @@ describe('5. exec and signals', () => {
       },
     };
     const { execCommand } = await import('../../src/cli/commands/exec.js');
-    const code = await execCommand(sys as unknown as typeof base, ['sh', '-c', 'true'], { registry: ['r.example'], config: cfgDir });
+    const code = await execCommand(sys, ['sh', '-c', 'true'], { registry: ['r.example'], config: cfgDir });
     expect(killedWith).toBe('SIGPWR');
     expect(code).toBe(128 + 30);
     expect(privateDir).not.toBe('');
