@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { repo, tempDir } from '../helpers/bin.js';
+import { bin, esmBin, repo, tempDir } from '../helpers/bin.js';
 
 const launcher = `${repo}/dist/bin/mirrorauth`;
 const run = (env: Record<string, string>, args = ['hosts', 'alpine:3.19', '--hosts-dir', `${repo}/examples/certs.d`, '--containerd', '2.3.4', '--json']) =>
@@ -122,6 +122,32 @@ describe('what a start-up loads', () => {
       expect(heavy(r.modules, ['internal/deps/undici/undici', 'tls', '_tls_wrap', 'https', 'crypto'])).toEqual([]);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('the bundle and the unbundled ESM entry', () => {
+  it('answer alike: hosts, explain, doctor and lookup on the example, human and JSON, and a usage error', () => {
+    expect(bin).not.toBe(esmBin);
+    const ex = `${repo}/examples`;
+    const cases = [
+      ['hosts', 'alpine:3.19', '--hosts-dir', `${ex}/certs.d`, '--containerd', '2.3.4'],
+      ['hosts', 'alpine:3.19', '--hosts-dir', `${ex}/certs.d`, '--containerd', '1.6.20', '--json'],
+      ['explain', 'alpine:3.19', '--hosts-dir', `${ex}/certs.d`, '--config', `${ex}/docker`, '--containerd', '2.3.4'],
+      ['doctor', '--hosts-dir', `${ex}/certs.d`, '--config', `${ex}/docker`, '--containerd', '2.3.4', '--json'],
+      ['lookup', 'harbor.corp.example/v2/dockerhub-proxy?ns=docker.io', '--config', `${ex}/docker`],
+      ['hosts', '--no-such-option'],
+    ];
+    for (const args of cases) {
+      const env = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: tempDir() };
+      const a = spawnSync(process.execPath, [`${repo}/dist/mirrorauth.cjs`, ...args], { env, encoding: 'utf8' });
+      const b = spawnSync(process.execPath, [esmBin, ...args], { env, encoding: 'utf8' });
+      const timeless = (s: string) => s.replace(/"durationMs": \d+/g, '"durationMs": 0');
+      expect({ status: a.status, stdout: timeless(a.stdout), stderr: a.stderr }, args.join(' ')).toEqual({
+        status: b.status,
+        stdout: timeless(b.stdout),
+        stderr: b.stderr,
+      });
     }
   });
 });

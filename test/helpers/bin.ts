@@ -11,7 +11,13 @@ afterAll(() => {
 });
 
 export const repo = path.resolve(import.meta.dirname, '../..');
-export const bin = path.join(repo, 'dist/bin.js');
+/**
+ * The CLI as installed: the bundle entry npm's launcher runs (dist/mirrorauth.cjs: minified bundle, code cache,
+ * build-time substitutions). MIRRORAUTH_TEST_ENTRY=esm runs the unbundled ESM entry (dist/bin.js) instead;
+ * test/cli/startup.test.ts checks both answer alike.
+ */
+export const bin = path.join(repo, process.env.MIRRORAUTH_TEST_ENTRY === 'esm' ? 'dist/bin.js' : 'dist/mirrorauth.cjs');
+export const esmBin = path.join(repo, 'dist/bin.js');
 
 export interface BinResult {
   code: number | null;
@@ -20,7 +26,7 @@ export interface BinResult {
   ms: number;
 }
 
-/** runBin runs `node dist/bin.js ARGS` with env (merged over a clean base) and optional stdin. */
+/** runBin runs `node <bin> ARGS` with env (merged over a clean base) and optional stdin. */
 export function runBin(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {}): Promise<BinResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();

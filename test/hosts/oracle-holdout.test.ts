@@ -8,13 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bin, repo } from '../helpers/bin.js';
 import { cliArgsFor, compareWithOracle, loadOracleCases } from '../helpers/oracle.js';
 
-const repo = path.resolve(import.meta.dirname, '../..');
 const base = process.env.ORACLE_CASES_BASE ?? path.join(repo, 'testdata/oracle');
 const setDir = process.env.ORACLE_CASES_DIR ?? path.join(repo, 'testdata/oracle/holdout');
 const cases = loadOracleCases(setDir, base);
-const bin = path.join(repo, 'dist/bin.js');
 
 function runBin(args: string[]): string {
   try {

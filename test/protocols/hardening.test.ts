@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleBazel } from '../../src/protocols/bazel.js';
 import { validateRealm } from '../../src/registry/token.js';
 import { nodeSystem } from '../../src/system/node.js';
-import { bin, runBin, tempDir } from '../helpers/bin.js';
+import { bin, repo, runBin, tempDir } from '../helpers/bin.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const noKeychain = { DBUS_SESSION_BUS_ADDRESS: undefined, DOCKER_AUTH_CONFIG: undefined };
@@ -285,11 +285,9 @@ describe("7 and 8. exec keeps the user's Docker settings and --helper works", ()
     const dir = tempDir();
     writeFileSync(`${dir}/config.json`, JSON.stringify({ auths: { 'r.example': { auth: b64('u:pw') } } }));
     const helperBin = tempDir();
-    writeFileSync(
-      `${helperBin}/docker-credential-mirrorauth`,
-      `#!/bin/sh\nexec "${process.execPath}" "${bin.replace('bin.js', 'docker-credential-mirrorauth.cjs')}" "$@"\n`,
-      { mode: 0o755 },
-    );
+    writeFileSync(`${helperBin}/docker-credential-mirrorauth`, `#!/bin/sh\nexec "${process.execPath}" "${repo}/dist/docker-credential-mirrorauth.cjs" "$@"\n`, {
+      mode: 0o755,
+    });
     const out = `${tempDir()}/got`;
     const r = await runBin(
       ['exec', '--helper', '--registry', 'r.example', '--config', dir, '--', 'sh', '-c', `echo r.example | docker-credential-mirrorauth get > "${out}"`],
