@@ -17,7 +17,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       // the floor, just under the figures measured when it was set (2026-12-01, second session: lines 70.1 %, statements 67.1 %,
       // functions 64.8 %, branches 59.4 %); raise it, never lower it (CONTRIBUTING.md)
-      thresholds: { lines: 69, statements: 66, functions: 63, branches: 58 },
+      thresholds: { lines: 73, statements: 70, functions: 69, branches: 60 },
     },
   },
 });
