@@ -9,6 +9,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repo, runBin, tempDir } from '../helpers/bin.js';
+import { testCa } from '../helpers/tls.js';
 
 const h = inject('harness');
 const E = h.env as Record<string, string> & { HARNESS_DIR: string };
@@ -21,15 +22,11 @@ describe.skipIf(!h.available)('a registry behind a private CA', () => {
 
   beforeAll(async () => {
     dir = tempDir('mirrorauth-ca-');
-    const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=mirrorauth test CA');
-    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'reg.key', '-out', 'reg.csr', '-subj', '/CN=registry.private.test');
-    writeFileSync(`${dir}/san.ext`, 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    ossl('x509', '-req', '-in', 'reg.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'reg.pem', '-days', '2', '-extfile', 'san.ext');
+    const certs = testCa(dir, { server: 'registry.private.test' });
     mkdirSync(`${dir}/data`);
     writeFileSync(
       `${dir}/config.yml`,
-      `version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: ${dir}/data}}\nhttp: {addr: "${HOST}", secret: ca-test, tls: {certificate: ${dir}/reg.pem, key: ${dir}/reg.key}}\nauth: {htpasswd: {realm: private, path: ${E.HARNESS_DIR}/basic.htpasswd}}\n`,
+      `version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: ${dir}/data}}\nhttp: {addr: "${HOST}", secret: ca-test, tls: {certificate: ${certs.certFile}, key: ${certs.keyFile}}}\nauth: {htpasswd: {realm: private, path: ${E.HARNESS_DIR}/basic.htpasswd}}\n`,
     );
     registry = spawn('docker-registry', ['serve', `${dir}/config.yml`], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {

@@ -4,8 +4,7 @@
  * the proxy, one token fetch for many concurrent requests, 401 -> 403 with a
  * Warning and no challenge, and the client's own Authorization never forwarded.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +16,7 @@ import type { ServeRoute } from '../../src/serve/routes.js';
 import { UpstreamAuth } from '../../src/serve/upstream-auth.js';
 import { nodeSystem } from '../../src/system/node.js';
 import { tempDir } from '../helpers/bin.js';
+import { testCa } from '../helpers/tls.js';
 
 const BLOB = Buffer.alloc(4 * 1024 * 1024, 7);
 const seen: Array<{ url: string; headers: IncomingMessage['headers']; method?: string; body?: string }> = [];
@@ -261,28 +261,8 @@ describe('serve proxy on the wire', () => {
 
   it("talks TLS to the mirror with the entry's CA added to the trust store, or skip_verify; refuses an unknown CA", async () => {
     const dir = tempDir();
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    run([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=wire-test-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-    ]);
-    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'srv.key', '-out', 'srv.csr']);
-    writeFileSync(`${dir}/ext`, 'subjectAltName=IP:127.0.0.1\n');
-    run(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'ext', '-out', 'srv.pem']);
-    const tlsUp = createHttpsServer({ key: readFileSync(`${dir}/srv.key`), cert: readFileSync(`${dir}/srv.pem`) }, (req, res) => {
+    const certs = testCa(dir, { ca: 'wire-test-ca' });
+    const tlsUp = createHttpsServer({ key: readFileSync(certs.keyFile), cert: readFileSync(certs.certFile) }, (req, res) => {
       res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': 2, 'docker-content-digest': 'sha256:tls' });
       res.end(req.method === 'HEAD' ? undefined : '{}');
     });
@@ -295,7 +275,7 @@ describe('serve proxy on the wire', () => {
         return { rt, tls: { ca: tlsSettings.ca, clientCerts: [], skipVerify: tlsSettings.skipVerify } };
       };
       const cases = [
-        mk('1111111111111111', { ca: [readFileSync(`${dir}/ca.pem`, 'utf8')], skipVerify: false }),
+        mk('1111111111111111', { ca: [readFileSync(certs.caFile, 'utf8')], skipVerify: false }),
         mk('2222222222222222', { ca: [], skipVerify: true }),
         mk('3333333333333333', { ca: [], skipVerify: false }),
       ];

@@ -3,7 +3,6 @@
  * loopback servers: what request() relies on (no redirects followed, body cap, whole-exchange timeout, header
  * reads) and speaksTls' three answers.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, MAX_BODY_BYTES } from '../../src/registry/http.js';
 import { nodeSystem } from '../../src/system/node.js';
 import { tempDir } from '../helpers/bin.js';
+import { testCa } from '../helpers/tls.js';
 
 const sys = nodeSystem();
 const listen = async (s: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown }) => {
@@ -84,28 +84,8 @@ describe('request() over node:http', () => {
 describe('speaksTls', () => {
   it('true for a TLS server, false for plain HTTP (it reads the hello as a bad request line), null for silence or nothing', async () => {
     const dir = tempDir();
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        'k.pem',
-        '-out',
-        'c.pem',
-      ],
-      { cwd: dir, stdio: 'ignore' },
-    );
-    const tlsServer = createHttpsServer({ key: readFileSync(`${dir}/k.pem`), cert: readFileSync(`${dir}/c.pem`) }, (_q, s) => s.end());
+    const certs = testCa(dir);
+    const tlsServer = createHttpsServer({ key: readFileSync(certs.keyFile), cert: readFileSync(certs.certFile) }, (_q, s) => s.end());
     const tlsPort = await listen(tlsServer);
     const silent = createTcpServer(() => undefined);
     const silentPort = await listen(silent);
