@@ -173,17 +173,13 @@ export async function request(sys: System, url: string, opts: RequestOptions = {
         },
       );
     }
-    if ((e as { phase?: string }).phase === 'body') {
-      throw new MirrorauthError(
-        'REGISTRY_ERROR',
-        `${new URL(url).origin} sent its answer but did not finish it: ${code === 'ETIMEDOUT' ? 'timed out' : (code ?? (e as Error).message)}`,
-        {
-          hint: 'the server or the network is too slow, or the server is broken; nothing was stored',
-          cause: e,
-        },
-      );
-    }
     const why = code === 'ETIMEDOUT' ? 'timed out' : (code ?? (e as Error).message);
+    if ((e as { phase?: string }).phase === 'body') {
+      throw new MirrorauthError('REGISTRY_ERROR', `${new URL(url).origin} sent its answer but did not finish it: ${why}`, {
+        hint: 'the server or the network is too slow, or the server is broken; nothing was stored',
+        cause: e,
+      });
+    }
     throw new MirrorauthError('REGISTRY_ERROR', `cannot reach ${new URL(url).origin}: ${why}`, {
       hint: 'check the address and that the registry is running; for a plain-http registry outside loopback pass --insecure',
       cause: e,
