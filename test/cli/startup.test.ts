@@ -2,7 +2,7 @@
  * The start-up path as installed: the sh launchers (NODE_EXTRA_CA_CERTS moved aside, restored for children)
  * and the V8 code cache (written once, used, rewritten when rejected, harmless when unwritable).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { esmBin, repo, tempDir } from '../helpers/bin.js';
@@ -71,7 +71,6 @@ describe('what a start-up loads', () => {
       `${dir}/preload.cjs`,
       `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(`${dir}/loaded.json`)}, JSON.stringify(process.moduleLoadList)));\n`,
     );
-    const { spawn } = await import('node:child_process');
     const child = spawn(cmd, args, {
       env: { ...process.env, NO_COLOR: '1', ...env, NODE_OPTIONS: `--require ${dir}/preload.cjs` },
       stdio: ['pipe', 'pipe', 'pipe'],
