@@ -11,7 +11,6 @@
  * Files are replaced atomically; containerd re-reads hosts directories on every
  * pull, so a re-render takes effect without a restart.
  */
-import { nodeCrypto } from '../system/lazy-crypto.js';
 import { resolveCredential, findNamespaced, isSameRegistry, type CredentialContext } from '../credentials/resolve.js';
 import { canonicalHost, canonicalNamespace, parseNamespacedKey } from '../credentials/keys.js';
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
@@ -21,7 +20,7 @@ import { checkTlsFiles, findHostDir, loadHostDir, registryOfDir } from '../hosts
 import { defaultCapabilities } from '../hosts/parse.js';
 import type { HostConfig, RegistryHost } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
-import { writeFileAtomic } from '../system/atomic-write.js';
+import { tmpSuffix, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
 import {
   keyPathOf,
@@ -222,7 +221,7 @@ export async function writeServeTree(sys: System, outDir: string, plan: ServeTre
     const st = await lstatOrNull(sys, path);
     if (d.kind === 'link') {
       if (st?.isSymbolicLink && (await sys.fs.readlink(path)) === d.target) continue;
-      const tmp = `${outDir}/.${name}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
+      const tmp = `${outDir}/.${name}.${tmpSuffix()}.tmp`;
       await sys.fs.symlink(d.target, tmp);
       if (st !== null && !st.isSymbolicLink) await sys.fs.rm(path, { recursive: true, force: true });
       await sys.fs.rename(tmp, path); // a symlink replaces a symlink atomically

@@ -72,8 +72,12 @@ async function realTarget(sys: System, target: string): Promise<string> {
 }
 
 let tmpCounter = 0;
-/** tmpSuffix: a name part no other writer picks at the same moment (time, a per-process counter, randomness). */
-function tmpSuffix(): string {
+/**
+ * tmpSuffix: a temporary name part no other writer picks at the same moment (time, a per-process counter,
+ * randomness), without loading node:crypto. For names in the writer's own directories, where an existing name
+ * is refused ('wx') or replaced atomically; not for names that must be unguessable.
+ */
+export function tmpSuffix(): string {
   tmpCounter += 1;
   return `${Date.now().toString(36)}${tmpCounter.toString(36)}${Math.random().toString(36).slice(2, 12)}`;
 }

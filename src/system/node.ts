@@ -73,7 +73,6 @@ const nodeFs: FileSystem = {
   chown: async (p, uid, gid) => chownSync(p, uid, gid),
 };
 
-// node:child_process and node:tty (which pulls in node:net) cost ~6 ms to load; the helpers rarely need them
 /**
  * isatty without loading node:tty when the answer is plainly no: a pipe, a file or a socket is no terminal,
  * nor (on Linux) is a memory device such as /dev/null (character-device major 1). Only another character
@@ -89,6 +88,7 @@ const isatty = (fd: number): boolean => {
   }
   return (lazyRequire('node:tty') as typeof TtyModule).isatty(fd);
 };
+// node:child_process (with node:net) costs ~5 ms to load; the helpers rarely need it
 const nodeSpawn: typeof ChildProcessModule.spawn = ((...args: Parameters<typeof ChildProcessModule.spawn>) =>
   (lazyRequire('node:child_process') as typeof ChildProcessModule).spawn(...args)) as typeof ChildProcessModule.spawn;
 
