@@ -26,7 +26,12 @@ export const BAZEL_ALLOW_ENV = 'MIRRORAUTH_BAZEL_HOSTS';
 
 /** bazelExpires formats a time as Bazel parses it: yyyy-MM-dd'T'HH:mm:ssXXX, no fractional seconds. */
 export function bazelExpires(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // the UTC getters, not toISOString(): its first call costs ~0.3 ms, a tenth of this helper's own work
+  const d = new Date(Math.floor(ms / 1000) * 1000);
+  const year = d.getUTCFullYear();
+  if (year < 0 || year > 9999) return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(year).padStart(4, '0')}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}Z`;
 }
 
 interface RegistryUri {
@@ -39,6 +44,23 @@ interface RegistryUri {
 
 /** The hosts (HOST[:PORT], comma-separated) the user accepts over plain http, realms included. */
 export const BAZEL_INSECURE_ENV = 'MIRRORAUTH_BAZEL_INSECURE_HOSTS';
+
+/**
+ * queryValues: URLSearchParams(search).getAll(name). A query of plain name=value pairs (no percent sign,
+ * no plus) is split here; anything else goes to URLSearchParams, whose first use costs ~0.3 ms.
+ */
+export function queryValues(search: string, name: string): string[] {
+  const q = search.startsWith('?') ? search.slice(1) : search;
+  if (q === '') return [];
+  if (/[%+]/.test(q)) return new URLSearchParams(q).getAll(name);
+  const out: string[] = [];
+  for (const pair of q.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if ((eq === -1 ? pair : pair.slice(0, eq)) === name) out.push(eq === -1 ? '' : pair.slice(eq + 1));
+  }
+  return out;
+}
 
 /**
  * parseRegistryUri reads scheme://host[/prefix]/v2/<repository>/(manifests|blobs|tags|referrers)/… [?ns=NS].
@@ -59,7 +81,7 @@ export function parseRegistryUri(uri: string): RegistryUri | null {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
   if (raw[1] !== u.host || u.username !== '' || u.password !== '') return null;
-  const ns = u.searchParams.getAll('ns');
+  const ns = queryValues(u.search, 'ns');
   if (ns.length > 1) return null;
   const m = /^(.*?)\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)(?:\/|$)/.exec(u.pathname);
   if (!m) return null;

@@ -9,7 +9,7 @@ import type { System } from '../system/system.js';
 import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
 import { request, type TlsSettings } from './http.js';
 import { fetchToken } from './token.js';
-import { credentialIdentity, tokenKey, type CachedChallenge, type TokenCache } from './token-cache.js';
+import { tokenKey, type CachedChallenge, type TokenCache } from './token-cache.js';
 import { MirrorauthError } from '../errors.js';
 
 export interface AuthTarget {
@@ -78,8 +78,7 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
   }
   if (credential.registryToken !== '') return { header: `Bearer ${credential.registryToken}`, expiresAt: null, network };
   const scope = `repository:${t.repository}:${t.actions.join(',')}`;
-  const identity = credentialIdentity(credential.username, credential.identityToken || credential.password);
-  const key = tokenKey(challenge.realm ?? '', challenge.service, [scope], identity);
+  const key = tokenKey(challenge.realm ?? '', challenge.service, [scope], credential.username, credential.identityToken || credential.password);
   const cached = cache.token(key, TOKEN_MARGIN_MS);
   if (cached) return { header: `Bearer ${cached.token}`, expiresAt: cached.expiresAt, network };
   const token = await fetchToken(sys, {

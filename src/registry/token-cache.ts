@@ -1,8 +1,8 @@
 /**
  * On-disk cache of registry challenges and tokens, per user
  * (`${XDG_CACHE_HOME:-~/.cache}/mirrorauth/tokens.json`, 0600 in a 0700 dir).
- * Token keys are hashes of realm, service, scopes and the credential's identity
- * (never the secret itself). Every read checks expiry; a corrupted file is
+ * Token keys are realm, service and scopes, and a hash of the credential (username and secret:
+ * the secret is never written). Every read checks expiry; a corrupted file is
  * discarded, never fatal.
  */
 import { sha256Hex } from '../hash.js';
@@ -37,14 +37,14 @@ export function tokenCacheFile(sys: System): string {
   return `${base}/mirrorauth/tokens.json`;
 }
 
-/** tokenKey identifies a token by realm, service, sorted scopes and a hash of the credential. */
-export function tokenKey(realm: string, service: string | null, scopes: string[], identity: string): string {
-  return sha256Hex(JSON.stringify([realm, service ?? '', [...new Set(scopes)].sort(), identity]));
-}
-
-/** credentialIdentity hashes who is asking, so a token is never shared between credentials. */
-export function credentialIdentity(username: string, secret: string): string {
-  return sha256Hex(`${username}\u0000${secret}`);
+/**
+ * tokenKey identifies a token by realm, service, sorted scopes and who asks, so a token is never shared
+ * between credentials. What the token is for stays readable (the file holds the tokens themselves); who asks
+ * is a SHA-256 of username and secret, never the secret. Only that short part is hashed: SHA-256 in pure
+ * JavaScript costs a helper start-up ~0.1 ms for one block and ~0.7 ms from four (V8 starts optimising it).
+ */
+export function tokenKey(realm: string, service: string | null, scopes: string[], username: string, secret: string): string {
+  return `${JSON.stringify([realm, service ?? '', [...new Set(scopes)].sort()])}${sha256Hex(JSON.stringify([username, secret]))}`;
 }
 
 export class TokenCache {

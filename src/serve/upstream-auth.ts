@@ -9,7 +9,7 @@
 import { basicAuthorization, type Credential } from '../credentials/credential.js';
 import { parseWwwAuthenticate, preferredChallenge } from '../registry/challenge.js';
 import type { TlsSettings } from '../registry/http.js';
-import { credentialIdentity, tokenKey } from '../registry/token-cache.js';
+import { tokenKey } from '../registry/token-cache.js';
 import { fetchToken } from '../registry/token.js';
 import type { System } from '../system/system.js';
 
@@ -88,7 +88,7 @@ export class UpstreamAuth {
     let key = perCredential.get(memo);
     if (key === undefined) {
       const secret = credential.identityToken !== '' ? credential.identityToken : credential.password;
-      key = tokenKey(realm, service, scopes, credentialIdentity(credential.username, secret));
+      key = tokenKey(realm, service, scopes, credential.username, secret);
       perCredential.set(memo, key);
     }
     return key;

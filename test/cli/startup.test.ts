@@ -85,12 +85,14 @@ describe('what a start-up loads', () => {
   };
   const heavy = (modules: string[], names: string[]) => names.filter((n) => modules.includes(n));
 
-  it('docker-credential-mirrorauth get from config.json: no crypto, tty, net, child_process, perf_hooks, fs/promises or http', async () => {
+  it('docker-credential-mirrorauth get from config.json: no crypto, tty, net, child_process, perf_hooks, fs/promises, http, os or module', async () => {
     const cfg = tempDir();
     writeFileSync(`${cfg}/config.json`, JSON.stringify({ auths: { 'reg.example': { auth: Buffer.from('u:p').toString('base64') } } }));
     const r = await loaded(`${repo}/dist/bin/docker-credential-mirrorauth`, ['get'], { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: tempDir() }, 'reg.example');
     expect(r.code, r.stderr).toBe(0);
-    expect(heavy(r.modules, ['crypto', 'tty', 'net', 'child_process', 'perf_hooks', 'internal/fs/promises', 'http', 'https', 'tls'])).toEqual([]);
+    expect(heavy(r.modules, ['crypto', 'tty', 'net', 'child_process', 'perf_hooks', 'internal/fs/promises', 'http', 'https', 'tls', 'os', 'module'])).toEqual(
+      [],
+    );
   });
 
   it('hosts and explain on the example: no crypto, tty, net or child_process', async () => {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bazelExpires, parseRegistryUri } from '../../src/protocols/bazel.js';
+import { bazelExpires, parseRegistryUri, queryValues } from '../../src/protocols/bazel.js';
 import { repo, tempDir } from '../helpers/bin.js';
 
 interface Case {
@@ -31,6 +31,30 @@ describe('mirrorauth bazel get goldens', () => {
   it('formats expires as Bazel parses it: no fractional seconds', () => {
     expect(bazelExpires(Date.UTC(2030, 0, 1, 0, 0, 0, 999))).toBe('2030-01-01T00:00:00Z');
     expect(bazelExpires(Date.now())).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('formats expires exactly as toISOString without the milliseconds, at every kind of instant', () => {
+    const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // a small linear congruential generator: the same instants on every run
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const instants = [0, -1, 86_399_999, Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(9999, 11, 31, 23, 59, 59), Date.UTC(10000, 0, 1), Date.UTC(-1, 5, 1)];
+    for (let i = 0; i < 2000; i++) instants.push(Math.floor((next() - 0.2) * 4e12));
+    for (const ms of instants) expect(bazelExpires(ms), String(ms)).toBe(iso(ms));
+  });
+
+  it('reads query values as URLSearchParams does, on the fast path and off it', () => {
+    const parts = ['ns', 'NS', 'n', 's', '=', '&', '', 'docker.io', '%64', '+', '%', '%zz', 'a=b', '&&', 'ns=', 'é', ' '];
+    let seed = 11;
+    const pick = () => parts[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % parts.length] as string;
+    const queries = ['', '?', '?ns=docker.io', '?ns', '?ns=a&ns=b', '?x=1&ns=quay.io&', '?ns=a=b', '?=ns', '?ns=%64ocker.io', '?ns=a+b'];
+    for (let i = 0; i < 3000; i++) queries.push(`?${Array.from({ length: 1 + (i % 7) }, pick).join('')}`);
+    for (const q of queries) {
+      // what a URL hands over: the parser's own percent-encoding of the query included
+      const search = new URL(`https://m.corp/v2/a/blobs/x${q}`).search;
+      expect(queryValues(search, 'ns'), q).toEqual(new URLSearchParams(search).getAll('ns'));
+      expect(queryValues(q, 'ns'), q).toEqual(new URLSearchParams(q).getAll('ns'));
+    }
   });
 
   it.each([
