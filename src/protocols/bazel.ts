@@ -7,7 +7,7 @@
  * .bazelrc: build --credential_helper=ghcr.io=/usr/local/bin/mirrorauth-bazel
  * where mirrorauth-bazel is `exec mirrorauth bazel get` (Bazel appends `get` itself).
  */
-import { canonicalHost, parseEndpoint } from '../credentials/keys.js';
+import { canonicalHost, parseEndpoint, queryValues } from '../credentials/keys.js';
 import { hasCredential, openCredentials, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
 import { isLocalhost } from '../hosts/go-semantics.js';
@@ -44,23 +44,6 @@ interface RegistryUri {
 
 /** The hosts (HOST[:PORT], comma-separated) the user accepts over plain http, realms included. */
 export const BAZEL_INSECURE_ENV = 'MIRRORAUTH_BAZEL_INSECURE_HOSTS';
-
-/**
- * queryValues: URLSearchParams(search).getAll(name). A query of plain name=value pairs (no percent sign,
- * no plus) is split here; anything else goes to URLSearchParams, whose first use costs ~0.3 ms.
- */
-export function queryValues(search: string, name: string): string[] {
-  const q = search.startsWith('?') ? search.slice(1) : search;
-  if (q === '') return [];
-  if (/[%+]/.test(q)) return new URLSearchParams(q).getAll(name);
-  const out: string[] = [];
-  for (const pair of q.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    if ((eq === -1 ? pair : pair.slice(0, eq)) === name) out.push(eq === -1 ? '' : pair.slice(eq + 1));
-  }
-  return out;
-}
 
 /**
  * parseRegistryUri reads scheme://host[/prefix]/v2/<repository>/(manifests|blobs|tags|referrers)/… [?ns=NS].

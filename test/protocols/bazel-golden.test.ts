@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bazelExpires, parseRegistryUri, queryValues } from '../../src/protocols/bazel.js';
+import { queryValues } from '../../src/credentials/keys.js';
+import { bazelExpires, parseRegistryUri } from '../../src/protocols/bazel.js';
 import { repo, tempDir } from '../helpers/bin.js';
 
 interface Case {
