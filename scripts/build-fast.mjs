@@ -135,6 +135,19 @@ function done(code) {
   process.exitCode = code;
   if (process.platform === 'linux') process.exit(code);
 }
+// failed(program): the helpers answer every error they expect; anything else ends in one line and exit 1, never
+// a stack trace (which would print a line of the minified bundle). Only mirrorauth's own messages are shown:
+// they are written never to hold a secret; another error shows its kind.
+function failed(program) {
+  return (e) => {
+    const own = e instanceof Error && e.name === 'MirrorauthError';
+    const what = own ? e.message : (e instanceof Error ? e.name : typeof e) + (e && typeof e.code === 'string' ? ' ' + e.code : '');
+    try {
+      fs.writeSync(2, program + ': internal error: ' + what + '\\n');
+    } catch {}
+    done(1);
+  };
+}
 `;
 
 const files = {
@@ -142,7 +155,7 @@ const files = {
 'use strict';
 ${loader}
 const fast = load(__dirname + '/fast.cjs', '${hash('fast.cjs')}', process.argv[2] === 'get' ? 'get' : 'helper');
-fast.serveDockerHelper(fast.nodeSystem(), process.argv.slice(2)).then(done);
+fast.serveDockerHelper(fast.nodeSystem(), process.argv.slice(2)).then(done, failed('docker-credential-mirrorauth'));
 `,
   'mirrorauth.cjs': `#!/usr/bin/env node
 'use strict';
@@ -150,7 +163,7 @@ ${loader}
 const argv = process.argv.slice(2);
 if (argv[0] === 'bazel' && argv[1] === 'get') {
   const fast = load(__dirname + '/fast.cjs', '${hash('fast.cjs')}', 'bazel');
-  fast.serveBazel(fast.nodeSystem(), argv.slice(1)).then(done);
+  fast.serveBazel(fast.nodeSystem(), argv.slice(1)).then(done, failed('mirrorauth bazel'));
 } else {
   const cli = load(__dirname + '/cli.cjs', '${hash('cli.cjs')}', argv[0]);
   cli.main(argv);

@@ -68,14 +68,23 @@ export function parseRegistryUri(uri: string): RegistryUri | null {
   if (ns.length > 1) return null;
   const m = /^(.*?)\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)(?:\/|$)/.exec(u.pathname);
   if (!m) return null;
-  const e = parseEndpoint(`${u.host}${m[1] ?? ''}${ns.length === 1 ? `?ns=${encodeURIComponent(ns[0] as string)}` : ''}`);
+  // What no credential key can name (a percent-escape in the path, an empty ?ns=, a repository that does
+  // not decode) is not an endpoint mirrorauth holds anything for: Bazel gets {} rather than an error.
+  let e: ReturnType<typeof parseEndpoint>;
+  let repository: string;
+  try {
+    e = parseEndpoint(`${u.host}${m[1] ?? ''}${ns.length === 1 ? `?ns=${encodeURIComponent(ns[0] as string)}` : ''}`);
+    repository = decodeURIComponent(m[2] as string);
+  } catch {
+    return null;
+  }
   // a URL drops the scheme's default port; the credential is chosen for the port really used (http://h is h:80)
   const host = u.protocol === 'http:' && u.port === '' ? `${u.host}:80` : u.host;
   return {
     apiBase: `${u.protocol}//${u.host}${m[1] ?? ''}/v2`,
     host,
     endpointPath: e.path,
-    repository: decodeURIComponent(m[2] as string),
+    repository,
     namespace: e.namespace,
   };
 }
@@ -142,7 +151,15 @@ export async function serveBazel(sys: System, args: readonly string[]): Promise<
     sys.stderr.write('usage: mirrorauth bazel get  (request {"uri": "…"} on stdin)\n');
     return 2;
   }
-  const reply = await handleBazel(sys, await sys.stdin.readAll());
+  let input: string;
+  try {
+    input = await sys.stdin.readAll();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    sys.stderr.write(`mirrorauth bazel: cannot read the request on stdin${typeof code === 'string' ? ` (${code})` : ''}\n`);
+    return 2;
+  }
+  const reply = await handleBazel(sys, input);
   sys.stdout.write(reply.stdout);
   sys.stderr.write(reply.stderr);
   return reply.code;

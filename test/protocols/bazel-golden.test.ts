@@ -1,6 +1,6 @@
 /** `mirrorauth bazel get` error and no-credential paths, through the built launcher. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queryValues } from '../../src/credentials/keys.js';
@@ -27,6 +27,45 @@ describe('mirrorauth bazel get goldens', () => {
     expect(r.status).toBe(c.code);
     if (c.stderrMatch) expect(r.stderr).toMatch(new RegExp(c.stderrMatch));
     else expect(r.stderr).toBe('');
+  });
+
+  it('says in one line when the request cannot be read (stdin a directory), not with a stack trace', () => {
+    const fd = openSync(tempDir(), 'r');
+    try {
+      const r = spawnSync(process.execPath, [path.join(repo, 'dist/mirrorauth.cjs'), 'bazel', 'get'], {
+        stdio: [fd, 'pipe', 'pipe'],
+        env: { ...process.env, DOCKER_CONFIG: tempDir(), XDG_CACHE_HOME: tempDir(), DBUS_SESSION_BUS_ADDRESS: '' },
+        encoding: 'utf8',
+      });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('mirrorauth bazel: cannot read the request on stdin (EISDIR)\n');
+      expect(r.status).toBe(2);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  // the entries' last line of defence: an error no helper expects (here, stdout refusing the answer) ends in
+  // one line and exit 1, not in Node's stack trace with a line of the minified bundle
+  it.each([
+    ['mirrorauth.cjs', ['bazel', 'get'], '{"uri":"https://ghcr.io/token"}', 'mirrorauth bazel'],
+    ['docker-credential-mirrorauth.cjs', ['version'], '', 'docker-credential-mirrorauth'],
+  ])('%s %s: an unexpected error is one line on stderr', (entry, args, input, program) => {
+    const preload = path.join(tempDir(), 'stdout-fails.cjs');
+    writeFileSync(
+      preload,
+      `const fs = require('node:fs'); const w = fs.writeSync;
+const fail = () => { throw Object.assign(new Error('no stdout'), { code: 'EPIPE' }); };
+fs.writeSync = (fd, ...rest) => (fd === 1 ? fail() : w(fd, ...rest));
+Object.defineProperty(process, 'stdout', { get: fail });`,
+    );
+    const r = spawnSync(process.execPath, ['-r', preload, path.join(repo, 'dist', entry), ...args], {
+      input,
+      env: { ...process.env, DOCKER_CONFIG: tempDir(), XDG_CACHE_HOME: tempDir(), DBUS_SESSION_BUS_ADDRESS: '' },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe(`${program}: internal error: Error EPIPE\n`);
+    expect(r.status).toBe(1);
   });
 
   it('formats expires as Bazel parses it: no fractional seconds', () => {
@@ -67,5 +106,14 @@ describe('mirrorauth bazel get goldens', () => {
     ['https://m.corp/v2/a/b/c/tags/list', { repository: 'a/b/c' }],
   ])('reads %s', (uri, want) => expect(parseRegistryUri(uri)).toMatchObject(want));
 
-  it.each(['https://ghcr.io/token', 'https://m.corp/v2/a/manifests/1?ns=a&ns=b', 'not a url'])('rejects %s', (uri) => expect(parseRegistryUri(uri)).toBeNull());
+  it.each([
+    'https://ghcr.io/token',
+    'https://m.corp/v2/a/manifests/1?ns=a&ns=b',
+    'not a url',
+    // no credential key can name these: {} rather than an error
+    'https://m.corp/a%20b/v2/x/manifests/1',
+    'https://m.corp/v2/x/manifests/1?ns=',
+    'https://m.corp/v2/x/manifests/1?ns=%20',
+    'https://m.corp/v2/a%zz/manifests/1',
+  ])('rejects %s', (uri) => expect(parseRegistryUri(uri)).toBeNull());
 });
