@@ -106,6 +106,23 @@ Object.defineProperty(process, 'stdout', { get: fail });`,
     ['https://m.corp/v2/a/b/c/tags/list', { repository: 'a/b/c' }],
   ])('reads %s', (uri, want) => expect(parseRegistryUri(uri)).toMatchObject(want));
 
+  it('never throws, whatever the URI (Bazel sends every URL it fetches)', () => {
+    const bits = ['a', '%', '%20', '%zz', '%2F', '%2e%2e', '..', '.', '', '/', '@', ':', 'é', ' ', '=', '&', '#', '?', 'ns=', 'docker.io', '%25'];
+    // mulberry32: the same URIs on every run, with usable low bits
+    let seed = 5;
+    const rnd = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const some = (k: number) => Array.from({ length: rnd(k) }, () => bits[rnd(bits.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const uri = `${['https://', 'http://', ''][rnd(3)]}${['m.corp', 'm.corp:5000', '[::1]', some(3)][rnd(4)]}/${some(4)}/v2/${some(4)}/${['manifests', 'blobs', 'tags', some(2)][rnd(4)]}/x${rnd(2) ? `?${some(5)}` : ''}`;
+      expect(() => parseRegistryUri(uri), uri).not.toThrow();
+    }
+  });
+
   it.each([
     'https://ghcr.io/token',
     'https://m.corp/v2/a/manifests/1?ns=a&ns=b',
