@@ -11,6 +11,10 @@
 //   mirrorauth login vs skopeo login                 loopback Basic registry
 // Each is run interleaved (median of BENCH_RUNS), once with NODE_EXTRA_CA_CERTS unset and once as this
 // machine sets it, and printed as a ratio to `node -e 0` measured in the same pass (login: to skopeo login).
+// Two ratios: of the medians (ratioToNode), and the median of each round's own ratio (pairedRatioToNode: the
+// command over the `node -e 0` of the same round, seconds apart, so a slow phase of the machine that spans a
+// few rounds moves both). Each round runs the commands in a new order (seeded: BENCH_SEED), so no command
+// always follows the same one (a login's registry still busy, the keyring daemon still encrypting).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -84,6 +88,22 @@ try {
     'mirrorauth login (loopback Basic)': [bin('mirrorauth'), ['login', host, '-u', 'alice', '--password-stdin', '--config', loginCfg], 'alice-pw'],
   };
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // mulberry32: the same orders for the same BENCH_SEED
+  let seed = Number(process.env.BENCH_SEED ?? 1) | 0;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const shuffled = (xs) => {
+    const a = [...xs];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [a[i], a[j]] = [a[j], a[i]];
+    }
+    return a;
+  };
   const results = {};
   for (const mode of ['unset', 'set']) {
     const env = { ...base };
@@ -91,7 +111,7 @@ try {
     else env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
     const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
     for (let i = 0; i < RUNS + 3; i++) {
-      for (const [name, [cmd, args, input, extraEnv]] of Object.entries(commands)) {
+      for (const [name, [cmd, args, input, extraEnv]] of shuffled(Object.entries(commands))) {
         const t0 = performance.now();
         const r = spawnSync(cmd, args, { input, env: { ...env, ...extraEnv } });
         const ms = performance.now() - t0;
@@ -101,22 +121,29 @@ try {
     }
     const baseline = median(times['node -e 0']);
     const skopeo = median(times['skopeo login (loopback Basic)']);
+    const paired = (v, base) => +median(v.map((x, i) => x / base[i])).toFixed(2);
     results[`NODE_EXTRA_CA_CERTS ${mode}`] = Object.fromEntries(
       Object.entries(times).map(([k, v]) => [
         k,
         {
           medianMs: +median(v).toFixed(1),
           ratioToNode: +(median(v) / baseline).toFixed(2),
-          ...(k.includes('login') ? { ratioToSkopeoLogin: +(median(v) / skopeo).toFixed(2) } : {}),
+          pairedRatioToNode: paired(v, times['node -e 0']),
+          ...(k.includes('login')
+            ? { ratioToSkopeoLogin: +(median(v) / skopeo).toFixed(2), pairedRatioToSkopeoLogin: paired(v, times['skopeo login (loopback Basic)']) }
+            : {}),
         },
       ]),
     );
   }
-  console.log(JSON.stringify({ benchmark: 'helper-startup', node: process.version, runs: RUNS, results }, null, 2));
+  console.log(JSON.stringify({ benchmark: 'helper-startup', node: process.version, runs: RUNS, seed: Number(process.env.BENCH_SEED ?? 1), results }, null, 2));
   for (const [mode, r] of Object.entries(results)) {
     console.log(
       `${mode}: ${Object.entries(r)
-        .map(([k, v]) => `${k} ${v.medianMs} ms (${v.ratioToNode}x node${v.ratioToSkopeoLogin ? `, ${v.ratioToSkopeoLogin}x skopeo login` : ''})`)
+        .map(
+          ([k, v]) =>
+            `${k} ${v.medianMs} ms (${v.ratioToNode}x node, paired ${v.pairedRatioToNode}x${v.ratioToSkopeoLogin ? `; ${v.ratioToSkopeoLogin}x skopeo login, paired ${v.pairedRatioToSkopeoLogin}x` : ''})`,
+        )
         .join('; ')}`,
     );
   }

@@ -70,10 +70,15 @@ export function parseRegistryUri(uri: string): RegistryUri | null {
   if (!m) return null;
   // What no credential key can name (a percent-escape in the path, an empty ?ns=, a repository that does
   // not decode) is not an endpoint mirrorauth holds anything for: Bazel gets {} rather than an error.
-  let e: ReturnType<typeof parseEndpoint>;
+  let e: { path: string; namespace: string | null };
   let repository: string;
   try {
-    e = parseEndpoint(`${u.host}${m[1] ?? ''}${ns.length === 1 ? `?ns=${encodeURIComponent(ns[0] as string)}` : ''}`);
+    // the common case (a registry at the root of a plain host name or address, no ?ns=) needs no key parser:
+    // what it would answer is no path and no namespace; anything else goes through it
+    e =
+      m[1] === '' && ns.length === 0 && /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]+)?$/.test(u.host)
+        ? { path: '', namespace: null }
+        : parseEndpoint(`${u.host}${m[1] ?? ''}${ns.length === 1 ? `?ns=${encodeURIComponent(ns[0] as string)}` : ''}`);
     repository = decodeURIComponent(m[2] as string);
   } catch {
     return null;

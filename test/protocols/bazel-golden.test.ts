@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queryValues } from '../../src/credentials/keys.js';
+import { parseEndpoint, queryValues } from '../../src/credentials/keys.js';
 import { bazelExpires, parseRegistryUri } from '../../src/protocols/bazel.js';
 import { repo, tempDir } from '../helpers/bin.js';
 
@@ -105,6 +105,46 @@ Object.defineProperty(process, 'stdout', { get: fail });`,
     ],
     ['https://m.corp/v2/a/b/c/tags/list', { repository: 'a/b/c' }],
   ])('reads %s', (uri, want) => expect(parseRegistryUri(uri)).toMatchObject(want));
+
+  it('answers for a registry at a host root exactly as the key parser would (the shortcut that skips it)', () => {
+    const hosts = [
+      'ghcr.io',
+      'm.corp:5000',
+      '127.0.0.1:8080',
+      '[::1]:5000',
+      '[2001:db8::1]',
+      'xn--bcher-kva.example',
+      'a_b.corp',
+      'a{b}.corp',
+      'a`b.corp',
+      "a'b.corp",
+      'a!b.corp',
+      'a~b.corp',
+      'a$b.corp',
+      'bücher.example',
+      'M.CORP',
+      'a.corp:0443',
+      'a.corp:443',
+    ];
+    for (const scheme of ['https', 'http']) {
+      for (const host of hosts) {
+        const uri = `${scheme}://${host}/v2/a/b/manifests/1`;
+        const got = parseRegistryUri(uri);
+        let want: { endpointPath: string; namespace: string | null } | null = null;
+        try {
+          const u = new URL(uri);
+          if (u.host === host) {
+            const e = parseEndpoint(u.host);
+            want = { endpointPath: e.path, namespace: e.namespace };
+          }
+        } catch {
+          want = null;
+        }
+        if (want === null) expect(got, uri).toBeNull();
+        else expect(got, uri).toMatchObject(want);
+      }
+    }
+  });
 
   it('never throws, whatever the URI (Bazel sends every URL it fetches)', () => {
     const bits = ['a', '%', '%20', '%zz', '%2F', '%2e%2e', '..', '.', '', '/', '@', ':', 'é', ' ', '=', '&', '#', '?', 'ns=', 'docker.io', '%25'];
