@@ -9,11 +9,12 @@
  */
 import { canonicalHost, parseEndpoint, queryValues } from '../credentials/keys.js';
 import { hasCredential, openCredentials, resolveCredential, type CredentialContext } from '../credentials/resolve.js';
-import { isMirrorauthError } from '../errors.js';
+import { errnoCode, isMirrorauthError } from '../errors.js';
 import { isLocalhost } from '../hosts/go-semantics.js';
 import { authorizationFor } from '../registry/authorize.js';
-import { TokenCache } from '../registry/token-cache.js';
-import type { System } from '../system/system.js';
+import { TokenCache, tokenCacheFile } from '../registry/token-cache.js';
+import type { FileSystem, System } from '../system/system.js';
+import { answerKey, bazelReply, fileMark, RACY_MS, RECORDED_ENV, type FileMark, type RecordedAnswer } from './bazel-memo.js';
 
 export interface BazelReply {
   stdout: string;
@@ -24,15 +25,7 @@ export interface BazelReply {
 /** The allow-list of extra hosts (comma-separated) that may receive credentials. */
 export const BAZEL_ALLOW_ENV = 'MIRRORAUTH_BAZEL_HOSTS';
 
-/** bazelExpires formats a time as Bazel parses it: yyyy-MM-dd'T'HH:mm:ssXXX, no fractional seconds. */
-export function bazelExpires(ms: number): string {
-  // the UTC getters, not toISOString(): its first call costs ~0.3 ms, a tenth of this helper's own work
-  const d = new Date(Math.floor(ms / 1000) * 1000);
-  const year = d.getUTCFullYear();
-  if (year < 0 || year > 9999) return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${String(year).padStart(4, '0')}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}Z`;
-}
+export { bazelExpires } from './bazel-memo.js';
 
 interface RegistryUri {
   apiBase: string;
@@ -108,7 +101,76 @@ function knownHost(ctx: CredentialContext, sys: System, target: RegistryUri): bo
   return hasCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
 }
 
-export async function handleBazel(sys: System, input: string): Promise<BazelReply> {
+/**
+ * Recording: a System that notes what a decision depends on, for the record protocols/bazel-memo.ts keeps.
+ * Environment variables read (with their values), files read (marked before reading), and whether anything
+ * outside files was consulted (a credential helper run, the OS keychain opened) or the environment listed.
+ */
+interface Recording {
+  sys: System;
+  env: Map<string, string | null>;
+  files: Map<string, FileMark>;
+  /** Something was consulted that no file records (a helper, the keychain), or a file could not be marked. */
+  unrecordable: boolean;
+}
+
+function recording(sys: System, skip: (path: string) => boolean): Recording {
+  const r: Recording = { sys, env: new Map(), files: new Map(), unrecordable: false };
+  const note = (k: string | symbol) => {
+    if (typeof k === 'string' && !r.env.has(k)) r.env.set(k, sys.env[k] ?? null);
+  };
+  const env = new Proxy(sys.env, {
+    get: (t, k) => (note(k), Reflect.get(t, k)),
+    has: (t, k) => (note(k), Reflect.has(t, k)),
+    getOwnPropertyDescriptor: (t, k) => (note(k), Reflect.getOwnPropertyDescriptor(t, k)),
+    ownKeys: (t) => ((r.unrecordable = true), Reflect.ownKeys(t)),
+  });
+  const mark = async (p: string) => {
+    if (skip(p) || r.files.has(p)) return;
+    try {
+      const st = await sys.fs.stat(p);
+      if (st.dev === undefined || st.ino === undefined || st.ctimeMs === undefined) r.unrecordable = true;
+      else r.files.set(p, fileMark(p, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') r.files.set(p, fileMark(p, null));
+      else r.unrecordable = true;
+    }
+  };
+  const fs: FileSystem = {
+    ...sys.fs,
+    readText: async (p) => (await mark(p), sys.fs.readText(p)),
+    stat: async (p) => (await mark(p), sys.fs.stat(p)),
+    lstat: async (p) => (await mark(p), sys.fs.lstat(p)),
+    readdir: async (p) => (await mark(p), sys.fs.readdir(p)),
+    realpath: async (p) => (await mark(p), sys.fs.realpath(p)),
+    readlink: async (p) => (await mark(p), sys.fs.readlink(p)),
+  };
+  r.sys = {
+    ...sys,
+    env,
+    fs,
+    homedir: () => (note('HOME'), sys.homedir()),
+    spawn: (...a) => ((r.unrecordable = true), sys.spawn(...a)),
+    spawnInherited: (...a) => ((r.unrecordable = true), sys.spawnInherited(...a)),
+  };
+  return r;
+}
+
+/** recordable: the answer record for a decision, or null when it must not be recorded (bazel-memo.ts). */
+function recordable(r: Recording, build: string, cached: { token: string; challenge: string; challengeUntil: number } | undefined): RecordedAnswer | null {
+  if (build === '' || cached === undefined || r.unrecordable) return null;
+  for (const [k, v] of r.env) if (v !== null && !RECORDED_ENV.has(k)) return null;
+  const now = r.sys.now();
+  for (const m of r.files.values()) if (m.length > 1 && now - (m[5] as number) < RACY_MS) return null;
+  return { build, env: [...r.env], files: [...r.files.values()], ...cached };
+}
+
+export interface BazelOptions {
+  /** The bundle's build id: when set, a Bearer answer is recorded for the launcher's shortcut (bazel-memo.ts). */
+  build?: string;
+}
+
+export async function handleBazel(sys0: System, input: string, o: BazelOptions = {}): Promise<BazelReply> {
   const none = (): BazelReply => ({ stdout: '{}\n', stderr: '', code: 0 });
   let req: unknown;
   try {
@@ -120,6 +182,10 @@ export async function handleBazel(sys: System, input: string): Promise<BazelRepl
   if (typeof uri !== 'string' || uri === '') return { stdout: '', stderr: 'mirrorauth bazel: the request has no "uri" string\n', code: 2 };
   const target = parseRegistryUri(uri);
   if (target === null) return none();
+  // everything the decision reads from here on is noted, for the record of this answer
+  const cacheFile = tokenCacheFile(sys0);
+  const rec = recording(sys0, (p) => p === cacheFile);
+  const sys = rec.sys;
   // plain http: credentials only for loopback or a host the user marked insecure; a password or
   // token goes to a realm learnt over plain http only for a marked host (an on-path attacker writes the challenge)
   const insecure = (sys.env[BAZEL_INSECURE_ENV] ?? '')
@@ -130,41 +196,48 @@ export async function handleBazel(sys: System, input: string): Promise<BazelRepl
   const marked = insecure.includes(canonicalHost(target.host)) || insecure.includes(canonicalHost(target.host.replace(/:80$/, '')));
   if (plain && !marked && !isLocalhost(target.host.replace(/:80$/, ''))) return none();
   try {
-    const ctx = await openCredentials(sys);
+    const opened = await openCredentials(sys);
+    // the OS keychain's contents change without any file changing: a decision that opened it is not recorded
+    const ctx: CredentialContext = {
+      ...opened,
+      backends: { ...opened.backends, keychain: (probe) => ((rec.unrecordable = true), opened.backends.keychain(probe)) },
+    };
     if (!knownHost(ctx, sys, target)) return none();
     const lookup = await resolveCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
     if (lookup.source.kind === 'anonymous') return none();
-    const cache = await TokenCache.open(sys);
+    const cache = await TokenCache.open(sys, cacheFile);
     const auth = await authorizationFor(
       sys,
       cache,
       { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'], plainHttpRealms: marked },
       lookup.credential,
     );
+    const key = answerKey(uri);
+    const record = key === null ? null : recordable(rec, o.build ?? '', auth.cached);
+    if (key !== null && record !== null) cache.setAnswer(key, record);
     await cache.save().catch(() => undefined);
     if (auth.header === null) return none();
-    const reply: { headers: Record<string, string[]>; expires?: string } = { headers: { Authorization: [auth.header] } };
-    if (auth.expiresAt !== null) reply.expires = bazelExpires(auth.expiresAt - 60_000);
-    return { stdout: `${JSON.stringify(reply)}\n`, stderr: '', code: 0 };
+    return { stdout: bazelReply(auth.header, auth.expiresAt), stderr: '', code: 0 };
   } catch (e) {
     return { stdout: '', stderr: `mirrorauth bazel: ${isMirrorauthError(e) ? e.message : (e as Error).message}\n`, code: 1 };
   }
 }
 
-export async function serveBazel(sys: System, args: readonly string[]): Promise<number> {
+/** serveBazel is the process shell; `input` is the request when the launcher already read it (its shortcut missed). */
+export async function serveBazel(sys: System, args: readonly string[], o: BazelOptions & { input?: string } = {}): Promise<number> {
   if (args[0] !== 'get' || args.length !== 1) {
     sys.stderr.write('usage: mirrorauth bazel get  (request {"uri": "…"} on stdin)\n');
     return 2;
   }
   let input: string;
   try {
-    input = await sys.stdin.readAll();
+    input = o.input ?? (await sys.stdin.readAll());
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     sys.stderr.write(`mirrorauth bazel: cannot read the request on stdin${typeof code === 'string' ? ` (${code})` : ''}\n`);
     return 2;
   }
-  const reply = await handleBazel(sys, input);
+  const reply = await handleBazel(sys, input, { build: o.build ?? '' });
   sys.stdout.write(reply.stdout);
   sys.stderr.write(reply.stderr);
   return reply.code;

@@ -34,6 +34,8 @@ export interface Authorization {
   expiresAt: number | null;
   /** Whether any network request was sent. */
   network: boolean;
+  /** A Bearer token held in the token cache: its key, and the cached challenge it was asked under. */
+  cached?: { token: string; challenge: string; challengeUntil: number } | undefined;
 }
 
 /** Tokens are not handed out when they have less than this left. */
@@ -79,8 +81,12 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
   if (credential.registryToken !== '') return { header: `Bearer ${credential.registryToken}`, expiresAt: null, network };
   const scope = `repository:${t.repository}:${t.actions.join(',')}`;
   const key = tokenKey(challenge.realm ?? '', challenge.service, [scope], credential.username, credential.identityToken || credential.password);
+  const held = () => {
+    const c = cacheable ? cache.challenge(base) : null;
+    return c === null ? undefined : { token: key, challenge: base, challengeUntil: c.until };
+  };
   const cached = cache.token(key, TOKEN_MARGIN_MS);
-  if (cached) return { header: `Bearer ${cached.token}`, expiresAt: cached.expiresAt, network };
+  if (cached) return { header: `Bearer ${cached.token}`, expiresAt: cached.expiresAt, network, cached: held() };
   const token = await fetchToken(sys, {
     realm: challenge.realm ?? '',
     service: challenge.service,
@@ -91,5 +97,5 @@ export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTa
   });
   const expiresAt = token.issuedAtMs + token.expiresInS * 1000;
   cache.setToken(key, { token: token.token, expiresAt });
-  return { header: `Bearer ${token.token}`, expiresAt, network: true };
+  return { header: `Bearer ${token.token}`, expiresAt, network: true, cached: held() };
 }

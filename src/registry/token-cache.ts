@@ -23,10 +23,29 @@ export interface CachedToken {
   expiresAt: number;
 }
 
+/** [path, dev, ino, size, mtimeMs, ctimeMs] of a file as it was before it was read; [path] when it did not exist. */
+export type FileMark = [string, number, number, number, number, number] | [string];
+
+/** `bazel get`'s record of one decision (protocols/bazel-memo.ts explains the rules). */
+export interface RecordedAnswer {
+  /** The bundle's build (its hash): another build may decide differently. */
+  build: string;
+  /** Every environment variable the decision read, with its value (null: unset). */
+  env: [string, string | null][];
+  files: FileMark[];
+  /** The challenge the decision used: its cache key and the moment it expires (it changes with every refresh). */
+  challenge: string;
+  challengeUntil: number;
+  /** The token-cache key of the token it chose. */
+  token: string;
+}
+
 interface CacheFile {
   version: 1;
   challenges: Record<string, CachedChallenge>;
   tokens: Record<string, CachedToken>;
+  /** Which token `bazel get` chose for a request, and on what the choice depended (protocols/bazel-memo.ts). */
+  answers?: Record<string, RecordedAnswer>;
 }
 
 /** How long a discovered challenge is trusted before /v2/ is asked again. */
@@ -68,6 +87,7 @@ export class TokenCache {
       const parsed = JSON.parse(await sys.fs.readText(file)) as Partial<CacheFile>;
       if (parsed.version === 1 && typeof parsed.challenges === 'object' && typeof parsed.tokens === 'object' && parsed.challenges && parsed.tokens) {
         c.data = { version: 1, challenges: parsed.challenges, tokens: parsed.tokens };
+        if (typeof parsed.answers === 'object' && parsed.answers !== null) c.data.answers = parsed.answers;
       } else {
         c.dirty = true;
       }
@@ -100,12 +120,21 @@ export class TokenCache {
     this.dirty = true;
   }
 
+  /** setAnswer records `bazel get`'s decision for a request (protocols/bazel-memo.ts). */
+  setAnswer(key: string, a: RecordedAnswer): void {
+    (this.data.answers ??= {})[key] = a;
+    this.dirty = true;
+  }
+
   /** save writes the cache when it changed, dropping expired entries. */
   async save(): Promise<void> {
     if (!this.dirty || this.file === '') return;
     const now = this.sys.now();
     for (const [k, t] of Object.entries(this.data.tokens)) if (t.expiresAt <= now) delete this.data.tokens[k];
     for (const [k, c] of Object.entries(this.data.challenges)) if (c.until <= now) delete this.data.challenges[k];
+    // an answer without its token or challenge can never be used again
+    for (const [k, a] of Object.entries(this.data.answers ?? {}))
+      if (this.data.tokens[a.token] === undefined || this.data.challenges[a.challenge] === undefined) delete this.data.answers?.[k];
     await writeFileAtomic(this.sys, this.file, JSON.stringify(this.data), { mode: 0o600 });
     this.dirty = false;
   }

@@ -43,6 +43,9 @@ function toStat(s: Stats): FileStat {
     mtimeMs: s.mtimeMs,
     uid: s.uid,
     gid: s.gid,
+    dev: s.dev,
+    ino: s.ino,
+    ctimeMs: s.ctimeMs,
   };
 }
 

@@ -12,6 +12,10 @@ export interface FileStat {
   mtimeMs: number;
   uid: number;
   gid: number;
+  /** Identity and change time, for telling whether a file changed since it was read (protocols/bazel-memo.ts). */
+  dev?: number;
+  ino?: number;
+  ctimeMs?: number;
 }
 
 export interface DirEntry {

@@ -4,8 +4,9 @@
  * registries.conf mirror, and the Bazel protocol against the Bearer registry.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
+import { RACY_MS } from '../../src/protocols/bazel-memo.js';
 import { repo, runBin, tempDir } from '../helpers/bin.js';
 
 const h = inject('harness');
@@ -153,6 +154,95 @@ describe.skipIf(!h.available)('the Bazel protocol against the Bearer registry', 
     const fourth = bazel(uri, env);
     expect(fourth.status).toBe(0);
     expect(JSON.parse(fourth.stdout).headers.Authorization[0]).toMatch(/^Bearer /);
+  });
+
+  it('answers later requests for a repository from the record, without the bundle, until something the decision read changes', async () => {
+    const cfg = tempDir();
+    const cache = tempDir();
+    expect((await runBin(['login', E.HARNESS_UPSTREAM, '-u', 'alice', '--password-stdin', '--config', cfg], { input: 'alice-pw', env: E })).code).toBe(0);
+    // a file changed within RACY_MS is not relied on (a same-size rewrite in one timestamp tick would not show)
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const env = { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, MIRRORAUTH_BAZEL_INSECURE_HOSTS: E.HARNESS_UPSTREAM };
+    const repoUri = (r: string, rest: string) => JSON.stringify({ uri: `http://${E.HARNESS_UPSTREAM}/v2/${r}/${rest}` });
+    const blob = repoUri('test/hello', `blobs/sha256:${'1'.repeat(64)}`);
+    const first = bazel(repoUri('test/hello', 'manifests/v1'), env);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^\{"headers":\{"Authorization":\["Bearer ey/);
+    const tokens = readFileSync(`${cache}/mirrorauth/tokens.json`, 'utf8');
+    expect(Object.keys((JSON.parse(tokens) as { answers: object }).answers)).toEqual([`http://${E.HARNESS_UPSTREAM}/v2/test/hello`]);
+    expect(tokens).not.toContain('alice-pw');
+
+    // an entry whose bundle cannot load: only the shortcut can answer
+    const dir = tempDir();
+    copyFileSync(`${repo}/dist/mirrorauth.cjs`, `${dir}/mirrorauth.cjs`);
+    writeFileSync(`${dir}/fast.cjs`, "throw new Error('the full path ran')");
+    const short = (input: string, extra: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [`${dir}/mirrorauth.cjs`, 'bazel', 'get'], { input, env: { ...process.env, ...E, ...env, ...extra }, encoding: 'utf8' });
+    const hit = short(blob);
+    expect(hit.stderr).toBe('');
+    expect(hit.status).toBe(0);
+    expect(hit.stdout).toBe(first.stdout);
+
+    // what the decision read, changed: the full path runs
+    const full = (r: ReturnType<typeof short>) => r.status !== 0 && r.stderr.includes('the full path ran');
+    expect(full(short(blob, { MIRRORAUTH_BAZEL_HOSTS: 'example.org' }))).toBe(true);
+    expect(full(short(blob, { DOCKER_AUTH_CONFIG: '{"auths":{}}' }))).toBe(true);
+    expect(full(short(repoUri('test/other', 'manifests/v1')))).toBe(true);
+    expect(full(short(`${blob} `.replace('hello', 'Hello')))).toBe(true);
+    expect(full(short(blob))).toBe(false);
+    // config.json written again with the same text, as docker writes it (temp file and rename)
+    writeFileSync(`${cfg}/config.json.tmp`, readFileSync(`${cfg}/config.json`));
+    renameSync(`${cfg}/config.json.tmp`, `${cfg}/config.json`);
+    expect(full(short(blob))).toBe(true);
+    // the real entry still answers, from the full path
+    expect(bazel(blob, env).stdout).toBe(first.stdout);
+  });
+
+  it('never records a decision that read the OS keychain', async () => {
+    const cfg = tempDir();
+    const cache = tempDir();
+    // docker-credential-mirrorauth store keeps the secret in the keychain (the harness runs gnome-keyring), and
+    // Docker's config.json names mirrorauth as its credsStore, so lookups reach it
+    writeFileSync(`${cfg}/config.json`, JSON.stringify({ credsStore: 'mirrorauth' }));
+    execFileSync(process.execPath, [`${repo}/dist/docker-credential-mirrorauth.cjs`, 'store'], {
+      input: JSON.stringify({ ServerURL: E.HARNESS_UPSTREAM, Username: 'alice', Secret: 'alice-pw' }),
+      env: { ...process.env, ...E, DOCKER_CONFIG: cfg },
+    });
+    const stored = JSON.parse(readFileSync(`${cfg}/mirrorauth/namespaced-auths.json`, 'utf8')) as { auths: Record<string, { backend: string }> };
+    expect(stored.auths[E.HARNESS_UPSTREAM]?.backend).toBe('keychain');
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const env = { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, MIRRORAUTH_BAZEL_INSECURE_HOSTS: E.HARNESS_UPSTREAM };
+    const r = bazel(JSON.stringify({ uri: `http://${E.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1` }), env);
+    expect(r.stdout).toMatch(/^\{"headers":\{"Authorization":\["Bearer ey/);
+    const doc = JSON.parse(readFileSync(`${cache}/mirrorauth/tokens.json`, 'utf8')) as { tokens: object; answers?: object };
+    expect(Object.keys(doc.tokens)).toHaveLength(1);
+    expect(doc.answers ?? {}).toEqual({});
+  });
+
+  it('never records a decision that ran a credential helper', async () => {
+    const cfg = tempDir();
+    const cache = tempDir();
+    // a helper of another name (credHelpers naming mirrorauth itself would be answered from its store directly)
+    const dir = tempDir();
+    const log = `${dir}/calls.log`;
+    writeFileSync(
+      `${dir}/docker-credential-other`,
+      `#!/bin/sh\nprintf '%s\\n' "$1" >>"${log}"\nexec "${process.execPath}" "${repo}/dist/docker-credential-mirrorauth.cjs" "$@"\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(`${cfg}/config.json`, JSON.stringify({ credHelpers: { [E.HARNESS_UPSTREAM]: 'other' } }));
+    execFileSync(process.execPath, [`${repo}/dist/docker-credential-mirrorauth.cjs`, 'store'], {
+      input: JSON.stringify({ ServerURL: E.HARNESS_UPSTREAM, Username: 'alice', Secret: 'alice-pw' }),
+      env: { ...process.env, ...E, DOCKER_CONFIG: cfg },
+    });
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const env = { DOCKER_CONFIG: cfg, XDG_CACHE_HOME: cache, MIRRORAUTH_BAZEL_INSECURE_HOSTS: E.HARNESS_UPSTREAM, PATH: `${dir}:${process.env.PATH}` };
+    const r = bazel(JSON.stringify({ uri: `http://${E.HARNESS_UPSTREAM}/v2/test/hello/manifests/v1` }), env);
+    expect(r.stdout).toMatch(/^\{"headers":\{"Authorization":\["Bearer ey/);
+    expect(readFileSync(log, 'utf8')).toMatch(/^get$/m);
+    const doc = JSON.parse(readFileSync(`${cache}/mirrorauth/tokens.json`, 'utf8')) as { tokens: object; answers?: object };
+    expect(Object.keys(doc.tokens)).toHaveLength(1);
+    expect(doc.answers ?? {}).toEqual({});
   });
 
   it('answers a Basic registry with a Basic header and no expiry; an unknown host gets {} without any request', async () => {
