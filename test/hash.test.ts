@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/hash.js';
+import { seeded } from './helpers/random.js';
 
 const reference = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -23,13 +24,7 @@ describe('sha256Hex', () => {
     }
     // multi-byte characters move the byte length off the character count
     const alphabet = ['a', 'é', '☃', '🐳', '\u0000', '\u007f', '\u0080', '\u07ff', '\u0800', '\uffff'];
-    let seed = 3;
-    const rnd = (k: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % k;
-    };
+    const rnd = seeded(3);
     for (let i = 0; i < 500; i++) {
       const text = Array.from({ length: rnd(90) }, () => alphabet[rnd(alphabet.length)]).join('');
       expect(sha256Hex(text), JSON.stringify(text)).toBe(reference(text));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEndpoint, queryValues } from '../../src/credentials/keys.js';
 import { bazelExpires, parseRegistryUri } from '../../src/protocols/bazel.js';
 import { repo, tempDir } from '../helpers/bin.js';
+import { seeded } from '../helpers/random.js';
 
 interface Case {
   name: string;
@@ -148,14 +149,7 @@ Object.defineProperty(process, 'stdout', { get: fail });`,
 
   it('never throws, whatever the URI (Bazel sends every URL it fetches)', () => {
     const bits = ['a', '%', '%20', '%zz', '%2F', '%2e%2e', '..', '.', '', '/', '@', ':', 'é', ' ', '=', '&', '#', '?', 'ns=', 'docker.io', '%25'];
-    // mulberry32: the same URIs on every run, with usable low bits
-    let seed = 5;
-    const rnd = (n: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % n;
-    };
+    const rnd = seeded(5);
     const some = (k: number) => Array.from({ length: rnd(k) }, () => bits[rnd(bits.length)]).join('');
     for (let i = 0; i < 5000; i++) {
       const uri = `${['https://', 'http://', ''][rnd(3)]}${['m.corp', 'm.corp:5000', '[::1]', some(3)][rnd(4)]}/${some(4)}/v2/${some(4)}/${['manifests', 'blobs', 'tags', some(2)][rnd(4)]}/x${rnd(2) ? `?${some(5)}` : ''}`;

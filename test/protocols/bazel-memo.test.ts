@@ -12,16 +12,7 @@ import {
 } from '../../src/protocols/bazel-memo.js';
 import { parseRegistryUri } from '../../src/protocols/bazel.js';
 import { TOKEN_MARGIN_MS } from '../../src/registry/authorize.js';
-
-// mulberry32: the same cases on every run
-function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
+import { seeded } from '../helpers/random.js';
 
 describe('answerKey: what of a URI the decision depends on', () => {
   it.each([
@@ -49,7 +40,7 @@ describe('answerKey: what of a URI the decision depends on', () => {
   ])('no key for %s', (uri) => expect(answerKey(uri)).toBeNull());
 
   it('URIs with one key are read alike by the full path, and a URL parser hands them back unchanged', () => {
-    const rnd = random(17);
+    const rnd = seeded(17);
     const seg = ['a', 'b-c', 'v2', '%2e', 'a%41', 'x.y', 'z_9', '~t', 'p:q', 'r@s', 'u+v', 'w=x', 'manifests', 'blobs', 'tags', 'referrers', '..', '.', ''];
     const some = (k: number) => Array.from({ length: rnd(k) }, () => seg[rnd(seg.length)]).join('/');
     const groups = new Map<string, string>();
