@@ -182,10 +182,11 @@ export async function handleBazel(sys0: System, input: string, o: BazelOptions =
   if (typeof uri !== 'string' || uri === '') return { stdout: '', stderr: 'mirrorauth bazel: the request has no "uri" string\n', code: 2 };
   const target = parseRegistryUri(uri);
   if (target === null) return none();
-  // everything the decision reads from here on is noted, for the record of this answer
+  // everything the decision reads from here on is noted, for the record of this answer (when one can be kept)
+  const key = o.build ? answerKey(uri) : null;
   const cacheFile = tokenCacheFile(sys0);
-  const rec = recording(sys0, (p) => p === cacheFile);
-  const sys = rec.sys;
+  const rec = key === null ? null : recording(sys0, (p) => p === cacheFile);
+  const sys = rec === null ? sys0 : rec.sys;
   // plain http: credentials only for loopback or a host the user marked insecure; a password or
   // token goes to a realm learnt over plain http only for a marked host (an on-path attacker writes the challenge)
   const insecure = (sys.env[BAZEL_INSECURE_ENV] ?? '')
@@ -198,10 +199,10 @@ export async function handleBazel(sys0: System, input: string, o: BazelOptions =
   try {
     const opened = await openCredentials(sys);
     // the OS keychain's contents change without any file changing: a decision that opened it is not recorded
-    const ctx: CredentialContext = {
-      ...opened,
-      backends: { ...opened.backends, keychain: (probe) => ((rec.unrecordable = true), opened.backends.keychain(probe)) },
-    };
+    const ctx: CredentialContext =
+      rec === null
+        ? opened
+        : { ...opened, backends: { ...opened.backends, keychain: (probe) => ((rec.unrecordable = true), opened.backends.keychain(probe)) } };
     if (!knownHost(ctx, sys, target)) return none();
     const lookup = await resolveCredential(ctx, { host: target.host, path: target.endpointPath }, target.namespace);
     if (lookup.source.kind === 'anonymous') return none();
@@ -212,8 +213,7 @@ export async function handleBazel(sys0: System, input: string, o: BazelOptions =
       { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'], plainHttpRealms: marked },
       lookup.credential,
     );
-    const key = answerKey(uri);
-    const record = key === null ? null : recordable(rec, o.build ?? '', auth.cached);
+    const record = key === null || rec === null ? null : recordable(rec, o.build ?? '', auth.cached);
     if (key !== null && record !== null) cache.setAnswer(key, record);
     await cache.save().catch(() => undefined);
     if (auth.header === null) return none();
