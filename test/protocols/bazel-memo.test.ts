@@ -1,7 +1,11 @@
 /** The `bazel get` shortcut's record and reader (src/protocols/bazel-memo.ts), as pure functions. */
-import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANSWER_MARGIN_MS,
+  RACY_MS,
   answerKey,
   bazelReply,
   recordedAnswer,
@@ -10,8 +14,10 @@ import {
   type RecordedAnswer,
   type StatLike,
 } from '../../src/protocols/bazel-memo.js';
-import { parseRegistryUri } from '../../src/protocols/bazel.js';
+import { handleBazel, parseRegistryUri } from '../../src/protocols/bazel.js';
 import { TOKEN_MARGIN_MS } from '../../src/registry/authorize.js';
+import { nodeSystem } from '../../src/system/node.js';
+import { tempDir } from '../helpers/bin.js';
 import { seeded } from '../helpers/random.js';
 
 describe('answerKey: what of a URI the decision depends on', () => {
@@ -151,5 +157,78 @@ describe('recordedAnswer: the record answers only when nothing changed', () => {
     expect(recordedAnswer(input, env, 'b1', io('{corrupt'))).toBeNull();
     expect(recordedAnswer(input, env, 'b1', io('null'))).toBeNull();
     expect(recordedAnswer(input, { DOCKER_CONFIG: '/c' }, 'b1', io(JSON.stringify(doc())))).toBeNull();
+  });
+});
+
+describe('the record, made by the full path and read back (in-process, a loopback Bearer registry)', () => {
+  let server: Server;
+  let REG = '';
+  let tokens = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url?.startsWith('/token')) {
+        tokens++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token: `T${tokens}`, expires_in: 300 }));
+        return;
+      }
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${REG}/token",service="reg"` });
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    REG = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => server.close());
+
+  // a clock RACY_MS ahead, so the config.json written just now is not too fresh to rely on
+  const later = () => Date.now() + RACY_MS + 1_000;
+  const nodeIo: AnswerIo = {
+    now: later,
+    readText: (p) => (existsSync(p) ? readFileSync(p, 'utf8') : null),
+    stat: (p) => statSync(p, { throwIfNoEntry: false }) ?? null,
+  };
+  const setUp = () => {
+    const cfg = tempDir();
+    writeFileSync(`${cfg}/config.json`, JSON.stringify({ auths: { [REG]: { auth: Buffer.from('u:pw').toString('base64') } } }));
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      DBUS_SESSION_BUS_ADDRESS: undefined,
+      DOCKER_AUTH_CONFIG: undefined,
+      DOCKER_CONFIG: cfg,
+      XDG_CACHE_HOME: tempDir(),
+      MIRRORAUTH_BAZEL_INSECURE_HOSTS: REG,
+    };
+    return { cfg, env, sys: { ...nodeSystem(), env, now: later } };
+  };
+  const ask = (path: string, query = '') => JSON.stringify({ uri: `http://${REG}/v2/team/app/${path}${query}` });
+
+  it('answers the next request for the repository exactly as the full path did, and records nothing secret', async () => {
+    const { env, sys } = setUp();
+    const full = await handleBazel(sys, ask('manifests/v1'), { build: 'b1' });
+    expect(full.stdout).toMatch(/^\{"headers":\{"Authorization":\["Bearer T\d+"\]\},"expires":"/);
+    const file = `${env.XDG_CACHE_HOME}/mirrorauth/tokens.json`;
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { answers: Record<string, RecordedAnswer> };
+    const recorded = doc.answers[`http://${REG}/v2/team/app`];
+    expect(recorded?.env).toContainEqual(['DOCKER_CONFIG', env.DOCKER_CONFIG]);
+    expect(recorded?.files.map((f) => f[0])).toContain(`${env.DOCKER_CONFIG}/config.json`);
+    expect(readFileSync(file, 'utf8')).not.toContain(Buffer.from('u:pw').toString('base64'));
+    expect(recordedAnswer(ask(`blobs/sha256:${'2'.repeat(64)}`), env, 'b1', nodeIo)).toBe(full.stdout);
+    expect(recordedAnswer(ask('manifests/v1'), { ...env, MIRRORAUTH_BAZEL_HOSTS: 'x.example' }, 'b1', nodeIo)).toBeNull();
+  });
+
+  it('records nothing without a build id, for a URI outside the plain form, or when a set variable may hold a secret', async () => {
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['', ask('manifests/v1'), {}],
+      ['b1', ask('manifests/v1', '?x=%41'), {}],
+      ['b1', ask('manifests/v1'), { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: {} }) }],
+    ];
+    for (const [build, input, extra] of cases) {
+      const { env, sys } = setUp();
+      Object.assign(env, extra);
+      const r = await handleBazel(sys, input, { build });
+      expect(r.stdout, input).toMatch(/Bearer T/);
+      const doc = JSON.parse(readFileSync(`${env.XDG_CACHE_HOME}/mirrorauth/tokens.json`, 'utf8')) as { answers?: object };
+      expect(doc.answers ?? {}, `${build} ${input} ${JSON.stringify(extra)}`).toEqual({});
+    }
   });
 });
