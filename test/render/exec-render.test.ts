@@ -122,7 +122,9 @@ describe('mirrorauth exec', () => {
       },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
+    // the shell creates the marker before it writes the line: wait for the whole line
+    const written = () => existsSync(marker) && readFileSync(marker, 'utf8').endsWith('\n');
+    for (let i = 0; i < 200 && !written(); i++) await new Promise((r) => setTimeout(r, 25));
     const dir = readFileSync(marker, 'utf8').trim();
     expect(existsSync(`${dir}/config.json`)).toBe(true);
     child.kill(signal);
