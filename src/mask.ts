@@ -22,3 +22,11 @@ export function maskHeaderValue(name: string, value: string): string {
   const m = /^(Basic|Bearer|Token|Digest)\s+(.*)$/i.exec(value);
   return m ? `${m[1]} ${maskSecret(m[2] ?? '')}` : maskSecret(value);
 }
+
+/**
+ * maskUserinfo hides the user information of an address (`https://user:secret@host` → `https://***@host`,
+ * `user:secret@host/path` → `***@host/path`): a secret typed into an address is never repeated.
+ */
+export function maskUserinfo(address: string): string {
+  return address.replace(/^(\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)?)[^/?#]*@/, '$1***@');
+}

@@ -7,7 +7,7 @@ import type { Resolution } from '../hosts/resolve.js';
 import type { CriPullMode } from '../hosts/roots.js';
 import type { Diagnostic } from '../hosts/types.js';
 import { FEATURES, hasFeature, parseContainerdVersion, type Feature } from '../hosts/version.js';
-import { maskHeaderValue } from '../mask.js';
+import { maskHeaderValue, maskUserinfo } from '../mask.js';
 
 export const HOSTS_SCHEMA_VERSION = 1;
 
@@ -65,7 +65,7 @@ export function hostsJson(r: Resolution, extraDiagnostics: Diagnostic[] = [], so
       staticAuthorization: h.staticAuthorization,
       usedFor: h.usedFor,
       origin: h.origin,
-      key: h.key,
+      key: h.key === null ? null : maskUserinfo(h.key),
       file: h.file,
       line: h.line,
       unusable: h.unusable,

@@ -6,6 +6,7 @@
 import { DOCKER_HUB, DOCKER_HUB_CONFIG_KEY, isDockerHub } from '../hosts/docker-hub.js';
 import { sha256Hex } from '../hash.js';
 import { MirrorauthError } from '../errors.js';
+import { maskUserinfo } from '../mask.js';
 import { cleanPath, parseGoUrl, splitHostPort } from '../hosts/go-semantics.js';
 
 /** Docker Hub's key in config.json and helpers. */
@@ -106,7 +107,7 @@ export function formatNamespacedKey(k: NamespacedKey): string {
 }
 
 function invalidKey(text: string, why: string): MirrorauthError {
-  return new MirrorauthError('USAGE', `invalid mirror address ${JSON.stringify(text)}: ${why}`, {
+  return new MirrorauthError('USAGE', `invalid mirror address ${JSON.stringify(maskUserinfo(text))}: ${why}`, {
     hint: 'write it as HOST[:PORT][/PATH]?ns=REGISTRY, e.g. mirror.corp/v2/proxy?ns=docker.io (ns=* for every upstream)',
   });
 }

@@ -70,6 +70,22 @@ describe('mirrorauth hosts', () => {
     expect(human.stdout).not.toContain('c2VjcmV0LXZhbHVl');
   });
 
+  it('never repeats a password written into a host URL (containerd ignores it; the key is shown with ***)', async () => {
+    const root = makeTree({ 'docker.io/hosts.toml': '[host."https://bob:hunter2@mirror.example.com"]\n  capabilities = ["pull", "resolve"]\n' });
+    for (const args of [
+      ['hosts', 'alpine', '--hosts-dir', root, '--json'],
+      ['hosts', 'alpine', '--hosts-dir', root],
+      ['explain', 'alpine', '--hosts-dir', root, '--json'],
+      ['explain', 'alpine', '--hosts-dir', root],
+      ['doctor', '--hosts-dir', root, '--json'],
+    ]) {
+      const out = await runCli(args);
+      expect(`${out.stdout}${out.stderr}`, args.join(' ')).not.toContain('hunter2');
+    }
+    const j = JSON.parse((await runCli(['hosts', 'alpine', '--hosts-dir', root, '--json'])).stdout);
+    expect(j.hosts[0].key).toBe('https://***@mirror.example.com');
+  });
+
   it('exits 1 when containerd would fail (missing CA) and says how to fix it', async () => {
     const root = makeTree({ 'r.example.com/hosts.toml': '[host."https://m.example.com"]\n  ca = "nope.pem"\n' });
     const out = await runCli(['hosts', 'r.example.com/app', '--hosts-dir', root]);

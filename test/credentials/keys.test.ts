@@ -36,6 +36,23 @@ describe('namespaced keys', () => {
     expect((err as MirrorauthError).hint).toContain('?ns=');
   });
 
+  // a secret typed into the address is refused, and never repeated in the message (it goes to the terminal and logs)
+  it.each(['https://alice:hunter2@mirror.corp?ns=docker.io', 'alice:hunter2@mirror.corp', 'http://:hunter2@mirror.corp/v2', 'https://hunter2@mirror.corp'])(
+    'refuses user information in %s without repeating it',
+    (input) => {
+      let err: unknown;
+      try {
+        parseEndpoint(input);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as MirrorauthError).code).toBe('USAGE');
+      expect((err as MirrorauthError).message).toContain('user information');
+      expect((err as MirrorauthError).message).toContain('mirror.corp');
+      expect((err as MirrorauthError).message).not.toContain('hunter2');
+    },
+  );
+
   it('plain endpoints have no namespace', () => {
     expect(parseEndpoint('ghcr.io')).toEqual({ host: 'ghcr.io', path: '', namespace: null, scheme: null });
   });
