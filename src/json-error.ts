@@ -87,3 +87,15 @@ export function jsonErrorLine(text: string): number | null {
     return text.slice(0, Math.min(i, text.length)).split('\n').length;
   }
 }
+
+/**
+ * jsonErrorReason: JSON.parse's complaint without the text it could not read. V8 quotes the text around an
+ * unexpected token (`Unexpected token 'h', ..."auth":hunter2"... is not valid JSON`), and in a credentials
+ * file, an auth variable or a helper's request that text is a secret; such a message becomes
+ * `unexpected character` (callers name the file and line). Messages that quote nothing (a position, the end
+ * of the input) are kept.
+ */
+export function jsonErrorReason(e: unknown): string {
+  const first = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+  return /is not valid JSON|"/.test(first) ? 'unexpected character' : first;
+}

@@ -6,7 +6,7 @@
 import { asWriteError, MirrorauthError, errnoCode } from '../errors.js';
 import { ensureDir, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
-import { jsonErrorLine } from '../json-error.js';
+import { jsonErrorLine, jsonErrorReason } from '../json-error.js';
 import { decodeAuth } from '../auth-codec.js';
 import { EMPTY_CREDENTIAL, type Credential } from './credential.js';
 
@@ -84,7 +84,7 @@ export function parseDockerConfig(text: string, file: string, dir: string): Dock
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw invalid(file, `not valid JSON (${(e as Error).message.split('\n')[0]})`, jsonErrorLine(text) ?? undefined);
+      throw invalid(file, `not valid JSON (${jsonErrorReason(e)})`, jsonErrorLine(text) ?? undefined);
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(file, 'the top level must be a JSON object');
@@ -130,7 +130,7 @@ export function parseDockerAuthConfigEnv(value: string): Map<string, AuthEntry> 
   try {
     raw = JSON.parse(value);
   } catch (e) {
-    throw new MirrorauthError('CONFIG_INVALID', `${name} is not valid JSON (${(e as Error).message})`, {
+    throw new MirrorauthError('CONFIG_INVALID', `${name} is not valid JSON (${jsonErrorReason(e)})`, {
       hint: `unset ${name} or give it {"auths":{"HOST":{"auth":"BASE64"}}}`,
     });
   }

@@ -9,7 +9,7 @@ import { decodeAuth, encodeAuth } from '../auth-codec.js';
 import { asWriteError, MirrorauthError, errnoCode } from '../errors.js';
 import { ensureDir, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
-import { jsonErrorLine } from '../json-error.js';
+import { jsonErrorLine, jsonErrorReason } from '../json-error.js';
 import { EMPTY_CREDENTIAL, type Credential } from './credential.js';
 import { OWN_HELPER_NAME } from './helper-client.js';
 import { openKeychain, type Keychain } from './keychain.js';
@@ -74,7 +74,7 @@ export function parseStore(text: string, file: string): NamespacedStore {
     raw = text.trim() === '' ? {} : JSON.parse(text);
   } catch (e) {
     const line = jsonErrorLine(text) ?? undefined;
-    throw new MirrorauthError('CONFIG_INVALID', `${file}${line ? `:${line}` : ''}: not valid JSON (${(e as Error).message.split('\n')[0]})`, {
+    throw new MirrorauthError('CONFIG_INVALID', `${file}${line ? `:${line}` : ''}: not valid JSON (${jsonErrorReason(e)})`, {
       file,
       ...(line ? { line } : {}),
       hint: 'fix or move the file by hand; mirrorauth does not rewrite a store it cannot read',

@@ -11,6 +11,7 @@ import { formatNamespacedKey, namespacedKey, parseEndpoint } from '../credential
 import { isNamespacedKey } from '../credentials/namespaced-store.js';
 import { openCredentials, resolveCredential } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
+import { jsonErrorReason } from '../json-error.js';
 import type { System } from '../system/system.js';
 import { VERSION } from '../version.js';
 
@@ -75,7 +76,7 @@ async function store(sys: System, input: string): Promise<HelperReply> {
   try {
     parsed = JSON.parse(input);
   } catch (e) {
-    return fail((e as Error).message.split('\n')[0] ?? 'invalid JSON');
+    return fail(`the request on stdin is not JSON (${jsonErrorReason(e)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     return fail('the request must be a JSON object {"ServerURL": …, "Username": …, "Secret": …}');

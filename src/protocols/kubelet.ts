@@ -10,6 +10,7 @@ import { hubApiHost } from '../hosts/docker-hub.js';
 import { parseEndpoint } from '../credentials/keys.js';
 import { openCredentials, resolveCredential } from '../credentials/resolve.js';
 import { isMirrorauthError } from '../errors.js';
+import { jsonErrorReason } from '../json-error.js';
 import { parseGoDuration } from '../hosts/go-semantics.js';
 import { parseReference } from '../reference/reference.js';
 import type { System } from '../system/system.js';
@@ -43,7 +44,7 @@ export async function handleKubelet(sys: System, input: string, o: KubeletOption
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return bad('the request must be a JSON object');
     req = parsed as Record<string, unknown>;
   } catch (e) {
-    return bad(`the request on stdin is not JSON (${(e as Error).message.split('\n')[0]})`);
+    return bad(`the request on stdin is not JSON (${jsonErrorReason(e)})`);
   }
   const unknown = Object.keys(req).filter((k) => !REQUEST_FIELDS.has(k));
   if (unknown.length > 0) return bad(`unknown field(s) in the request: ${unknown.join(', ')}`);

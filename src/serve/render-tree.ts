@@ -22,6 +22,7 @@ import type { HostConfig, RegistryHost } from '../hosts/types.js';
 import type { ContainerdVersion } from '../hosts/version.js';
 import { tmpSuffix, writeFileAtomic } from '../system/atomic-write.js';
 import type { System } from '../system/system.js';
+import { jsonErrorReason } from '../json-error.js';
 import {
   keyPathOf,
   MANIFEST_FILE,
@@ -190,7 +191,7 @@ export async function readManifest(sys: System, outDir: string): Promise<ServeMa
     if (m.version !== MANIFEST_VERSION || !Array.isArray(m.routes) || !Array.isArray(m.dirs)) throw new Error('unknown version');
     return m;
   } catch (e) {
-    throw new MirrorauthError('CONFIG_INVALID', `${file} is not a mirrorauth serve manifest (${(e as Error).message})`, {
+    throw new MirrorauthError('CONFIG_INVALID', `${file} is not a mirrorauth serve manifest (${jsonErrorReason(e)})`, {
       file,
       hint: `remove ${outDir} and render it again with mirrorauth serve --render`,
     });

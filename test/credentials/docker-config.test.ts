@@ -3,7 +3,7 @@ import { dockerAuthFields as authEntryJson } from '../../src/credentials/credent
 import { parseDockerAuthConfigEnv, parseDockerConfig } from '../../src/credentials/docker-config.js';
 import { EMPTY_CREDENTIAL } from '../../src/credentials/credential.js';
 import { MirrorauthError } from '../../src/errors.js';
-import { jsonErrorLine } from '../../src/json-error.js';
+import { jsonErrorLine, jsonErrorReason } from '../../src/json-error.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -69,4 +69,40 @@ describe('jsonErrorLine', () => {
     ['{\n  "a": [1, 2\n', 3],
     ['\n\n  nope', 3],
   ])('%j -> %j', (t, want) => expect(jsonErrorLine(t)).toBe(want));
+});
+
+// V8 quotes the text around an unexpected token ("Unexpected token 'h', ...\"auth\":hunter2\"... is not valid
+// JSON"): in a credentials file, an auth variable or a helper's request, that text is a secret
+describe('a JSON error never quotes the text it could not read', () => {
+  const broken = [
+    '{"auths":{"r.example":{"auth":aHVudGVyMnNlY3JldA}}}',
+    '{"auths":{"r.example":{"auth":"aHVudGVy"MnNlY3JldA"}}}',
+    'aHVudGVyMnNlY3JldA',
+    '{"auths":{"r.example":{"auth":"aHVudGVyMnNlY3JldA"}}} aHVudGVyMnNlY3JldA',
+  ];
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('no error');
+  };
+  it.each(broken)('config.json: %s', (text) => {
+    const m = message(() => parseDockerConfig(text, '/c/config.json', '/c'));
+    expect(m).toContain('not valid JSON');
+    expect(m).not.toMatch(/aHVud|MnNl|Y3JldA/);
+  });
+  it.each(broken)('DOCKER_AUTH_CONFIG: %s', (text) => {
+    const m = message(() => parseDockerAuthConfigEnv(text));
+    expect(m).toContain('not valid JSON');
+    expect(m).not.toMatch(/aHVud|MnNl|Y3JldA/);
+  });
+  it('keeps what V8 says when it quotes nothing', () => {
+    expect(jsonErrorReason(new SyntaxError('Unexpected end of JSON input'))).toBe('Unexpected end of JSON input');
+    expect(jsonErrorReason(new SyntaxError("Expected ',' or '}' after property value in JSON at position 40"))).toBe(
+      "Expected ',' or '}' after property value in JSON at position 40",
+    );
+    expect(jsonErrorReason(new SyntaxError('Unexpected token \'h\', ..."t":hunter2"... is not valid JSON'))).toBe('unexpected character');
+  });
 });

@@ -66,4 +66,28 @@ describe('docker-credential-mirrorauth protocol goldens', () => {
     expect(call(dir, ['erase'], 'new.example:5000').code).toBe(0);
     expect(call(dir, ['get'], 'new.example:5000')).toMatchObject({ stdout: 'credentials not found in native keychain\n', code: 1 });
   });
+
+  // docker logs what a helper prints; V8's JSON errors quote the text around the fault, here the secret
+  it.each(['{"ServerURL":"h.example","Username":"u","Secret":hunter2secret}', '{"ServerURL":"h.example","Username":"u","Secret":"hunter2"secret"}'])(
+    'store with a request that is not JSON never repeats it: %s',
+    (stdin) => {
+      const dir = seed();
+      const r = call(dir, ['store'], stdin);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/JSON/);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/hunter2|secret/);
+    },
+  );
+
+  it('a store file that is not JSON is named without quoting it', () => {
+    const dir = seed();
+    writeFileSync(
+      `${dir}/mirrorauth/namespaced-auths.json`,
+      '{"version":1,"auths":{"r.example":{"username":"u","backend":"file","kind":"password","auth":aHVudGVyMnNlY3JldA}}}',
+    );
+    const r = call(dir, ['get'], 'r.example');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('namespaced-auths.json');
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/aHVud|MnNl|Y3JldA/);
+  });
 });
