@@ -13,6 +13,16 @@ import {
   syntheticServerUrl,
 } from '../../src/credentials/keys.js';
 
+/** thrown: the MirrorauthError `f` throws (the test fails if it throws none). */
+function thrown(f: () => unknown): MirrorauthError {
+  try {
+    f();
+  } catch (e) {
+    return e as MirrorauthError;
+  }
+  throw new Error('expected an error');
+}
+
 describe('namespaced keys', () => {
   it.each([
     ['mirror.corp/v2/proxy?ns=docker.io', 'mirror.corp/v2/proxy?ns=docker.io'],
@@ -26,30 +36,20 @@ describe('namespaced keys', () => {
   });
 
   it.each(['', 'mirror.corp', 'mirror.corp?foo=bar', 'ftp://mirror?ns=x', 'https://m:bad?ns=x'])('rejects %j with a usage error and an example', (input) => {
-    let err: unknown;
-    try {
-      parseNamespacedKey(input);
-    } catch (e) {
-      err = e;
-    }
-    expect((err as MirrorauthError).code).toBe('USAGE');
-    expect((err as MirrorauthError).hint).toContain('?ns=');
+    const err = thrown(() => parseNamespacedKey(input));
+    expect(err.code).toBe('USAGE');
+    expect(err.hint).toContain('?ns=');
   });
 
   // a secret typed into the address is refused, and never repeated in the message (it goes to the terminal and logs)
   it.each(['https://alice:hunter2@mirror.corp?ns=docker.io', 'alice:hunter2@mirror.corp', 'http://:hunter2@mirror.corp/v2', 'https://hunter2@mirror.corp'])(
     'refuses user information in %s without repeating it',
     (input) => {
-      let err: unknown;
-      try {
-        parseEndpoint(input);
-      } catch (e) {
-        err = e;
-      }
-      expect((err as MirrorauthError).code).toBe('USAGE');
-      expect((err as MirrorauthError).message).toContain('user information');
-      expect((err as MirrorauthError).message).toContain('mirror.corp');
-      expect((err as MirrorauthError).message).not.toContain('hunter2');
+      const err = thrown(() => parseEndpoint(input));
+      expect(err.code).toBe('USAGE');
+      expect(err.message).toContain('user information');
+      expect(err.message).toContain('mirror.corp');
+      expect(err.message).not.toContain('hunter2');
     },
   );
 
