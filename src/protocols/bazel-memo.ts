@@ -20,12 +20,13 @@
  * This module is pure and small: the launcher embeds it (scripts/build-fast.mjs) and runs it before anything
  * else is loaded.
  */
+import { TOKEN_MARGIN_MS, tokenCachePath } from '../registry/token-cache-place.js';
 import type { FileMark, RecordedAnswer } from '../registry/token-cache.js';
 
 export type { FileMark, RecordedAnswer };
 
-/** Tokens are not handed out when they have less than this left (registry/authorize.ts TOKEN_MARGIN_MS). */
-export const ANSWER_MARGIN_MS = 60_000;
+/** Tokens are not handed out when they have less than this left: the token cache's own margin. */
+export const ANSWER_MARGIN_MS = TOKEN_MARGIN_MS;
 
 /** A file changed this recently is not relied on: some file systems keep timestamps to the second or two. */
 export const RACY_MS = 2_000;
@@ -88,10 +89,9 @@ export function answerKey(uri: string): string | null {
   return `${m[1]}${p[1]}/v2/${p[2]}${m[3] ?? ''}`;
 }
 
-/** The token cache, where the answers are kept: `${XDG_CACHE_HOME:-$HOME/.cache}/mirrorauth/tokens.json`. */
+/** The token cache, where the answers are kept (null with neither XDG_CACHE_HOME nor HOME set). */
 export function answerFile(env: Readonly<Record<string, string | undefined>>): string | null {
-  const base = env.XDG_CACHE_HOME || (env.HOME !== undefined ? `${env.HOME}/.cache` : null);
-  return base === null ? null : `${base}/mirrorauth/tokens.json`;
+  return tokenCachePath(env, () => env.HOME);
 }
 
 export function fileMark(path: string, s: StatLike | null): FileMark {

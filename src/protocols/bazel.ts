@@ -213,8 +213,10 @@ export async function handleBazel(sys0: System, input: string, o: BazelOptions =
       { apiBase: target.apiBase, namespace: target.namespace, repository: target.repository, actions: ['pull'], plainHttpRealms: marked },
       lookup.credential,
     );
-    const record = key === null || rec === null ? null : recordable(rec, o.build ?? '', auth.cached);
-    if (key !== null && record !== null) cache.setAnswer(key, record);
+    if (key !== null && rec !== null) {
+      const record = recordable(rec, o.build ?? '', auth.cached);
+      if (record !== null) cache.setAnswer(key, record);
+    }
     await cache.save().catch(() => undefined);
     if (auth.header === null) return none();
     return { stdout: bazelReply(auth.header, auth.expiresAt), stderr: '', code: 0 };

@@ -9,6 +9,7 @@ import type { System } from '../system/system.js';
 import { parseWwwAuthenticate, preferredChallenge } from './challenge.js';
 import { request, type TlsSettings } from './http.js';
 import { fetchToken } from './token.js';
+import { TOKEN_MARGIN_MS } from './token-cache-place.js';
 import { tokenKey, type CachedChallenge, type TokenCache } from './token-cache.js';
 import { MirrorauthError } from '../errors.js';
 
@@ -38,8 +39,7 @@ export interface Authorization {
   cached?: { token: string; challenge: string; challengeUntil: number } | undefined;
 }
 
-/** Tokens are not handed out when they have less than this left. */
-export const TOKEN_MARGIN_MS = 60_000;
+export { TOKEN_MARGIN_MS };
 
 export async function authorizationFor(sys: System, cache: TokenCache, t: AuthTarget, credential: Credential): Promise<Authorization> {
   const base = pingUrl(t.apiBase, t.namespace);

@@ -7,6 +7,7 @@
  */
 import { sha256Hex } from '../hash.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
+import { tokenCachePath } from './token-cache-place.js';
 import type { System } from '../system/system.js';
 
 export interface CachedChallenge {
@@ -52,8 +53,8 @@ interface CacheFile {
 export const CHALLENGE_TTL_MS = 60 * 60 * 1000;
 
 export function tokenCacheFile(sys: System): string {
-  const base = sys.env.XDG_CACHE_HOME || `${sys.homedir()}/.cache`;
-  return `${base}/mirrorauth/tokens.json`;
+  // sys.homedir() always answers, so the place is never null here
+  return tokenCachePath(sys.env, () => sys.homedir()) as string;
 }
 
 /**
